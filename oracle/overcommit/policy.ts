@@ -1,0 +1,62 @@
+// The overcommit policy: CommitLimit and the admission check (__vm_enough_memory).
+import type { CommittedAs, OvercommitMode } from './committed-as.ts';
+
+export interface Sysctls {
+  overcommit_memory: OvercommitMode;
+  overcommit_ratio: number;
+  overcommit_kbytes: number;
+  nr_hugepages: number;
+  user_reserve_kbytes: number;
+  admin_reserve_kbytes: number;
+}
+
+export interface Machine {
+  MemTotal: number; // kB
+  SwapTotal: number; // kB
+  nr_cpus: number;
+  Hugepagesize: number; // kB
+}
+
+export const PAGE_KB = 4;
+
+/** vm_commit_limit, in pages: kbytes when non-zero, else ratio% of RAM not in the hugetlb pool; plus swap. */
+export function commitLimitPages(s: Sysctls, m: Machine, hugePagesTotal: number): number {
+  const swap = m.SwapTotal / PAGE_KB;
+  if (s.overcommit_kbytes) return Math.floor(s.overcommit_kbytes / PAGE_KB) + swap;
+  const hugetlbPages = hugePagesTotal * (m.Hugepagesize / PAGE_KB);
+  return Math.floor(((m.MemTotal / PAGE_KB - hugetlbPages) * s.overcommit_ratio) / 100) + swap;
+}
+
+export interface Caller {
+  capSysAdmin: boolean;
+  /** mm->total_vm in pages, or null for a caller without an mm. */
+  totalVm: number | null;
+  cpu: number;
+}
+
+/**
+ * __vm_enough_memory: charge first, then decide; a refusal undoes the charge.
+ * Mode 1 never refuses; mode 0 refuses one request larger than RAM + swap;
+ * mode 2 refuses when the counter (as the check reads it) reaches the allowed amount.
+ */
+export function vmEnoughMemory(
+  pages: number,
+  caller: Caller,
+  s: Sysctls,
+  m: Machine,
+  committed: CommittedAs,
+  hugePagesTotal: number,
+): boolean {
+  committed.add(pages, caller.cpu);
+  let ok: boolean;
+  if (s.overcommit_memory === 1) ok = true;
+  else if (s.overcommit_memory === 0) ok = pages <= (m.MemTotal + m.SwapTotal) / PAGE_KB;
+  else {
+    let allowed = commitLimitPages(s, m, hugePagesTotal);
+    if (!caller.capSysAdmin) allowed -= Math.floor(s.admin_reserve_kbytes / PAGE_KB);
+    if (caller.totalVm !== null) allowed -= Math.min(Math.floor(caller.totalVm / 32), Math.floor(s.user_reserve_kbytes / PAGE_KB));
+    ok = committed.read() < allowed;
+  }
+  if (!ok) committed.add(-pages, caller.cpu);
+  return ok;
+}

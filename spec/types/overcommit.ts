@@ -1,0 +1,289 @@
+/* Generated from the JSON Schemas in spec/ by `npm run gen`. Do not edit. */
+
+/**
+ * A count of 4 KiB pages, or an expression evaluated against the latest observation.
+ *
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "Pages".
+ */
+export type Pages = number | Expr;
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "Name".
+ */
+export type Name = string;
+/**
+ * PROT_READ|PROT_WRITE, PROT_READ, PROT_NONE.
+ *
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "Prot".
+ */
+export type Prot = 'rw' | 'r' | 'none';
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "SignedPages".
+ */
+export type SignedPages = number | Expr;
+
+/**
+ * Overcommit accounting (Documentation/mm/overcommit-accounting.rst). Sizes in steps are 4 KiB base pages; observations are in the units /proc shows (kB for meminfo).
+ */
+export interface Overcommit {
+  config?: OvercommitConfig;
+  observation?: OvercommitObservation;
+  /**
+   * Each operation's arguments, by op name.
+   */
+  ops?: {
+    mmap?: MmapArgs;
+    munmap?: RangeArgs;
+    mprotect?: MprotectArgs;
+    mremap?: MremapArgs;
+    brk?: BrkArgs;
+    touch?: TouchArgs;
+    madvise?: MadviseArgs;
+    fork?: ForkArgs;
+    exit?: NoArgs;
+    sysctl?: SysctlArgs;
+    vm_enough_memory?: VmEnoughMemoryArgs;
+    vm_unacct_memory?: VmUnacctMemoryArgs;
+  };
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "OvercommitConfig".
+ */
+export interface OvercommitConfig {
+  overcommit_memory?: 0 | 1 | 2;
+  overcommit_ratio?: number;
+  /**
+   * Wins over the ratio when non-zero.
+   */
+  overcommit_kbytes?: number;
+  /**
+   * Default-size huge pages in the pool.
+   */
+  nr_hugepages?: number;
+  /**
+   * Left as the kernel set it at boot when absent.
+   */
+  user_reserve_kbytes?: number;
+  /**
+   * Left as the kernel set it at boot when absent.
+   */
+  admin_reserve_kbytes?: number;
+  /**
+   * Whether the main process holds CAP_SYS_ADMIN.
+   */
+  cap_sys_admin?: boolean;
+  machine?: Machine;
+}
+/**
+ * Facts of the machine a model should assume. A real kernel cannot take them and skips the scenario.
+ *
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "Machine".
+ */
+export interface Machine {
+  /**
+   * kB of usable RAM (totalram_pages * 4).
+   */
+  MemTotal?: number;
+  /**
+   * kB of swap.
+   */
+  SwapTotal?: number;
+  nr_cpus?: number;
+  /**
+   * kB per default-size huge page.
+   */
+  Hugepagesize?: number;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "OvercommitObservation".
+ */
+export interface OvercommitObservation {
+  /**
+   * kB, /proc/meminfo.
+   */
+  CommitLimit?: number;
+  /**
+   * kB, /proc/meminfo (exact sum of the per-CPU counter).
+   */
+  Committed_AS?: number;
+  MemTotal?: number;
+  SwapTotal?: number;
+  HugePages_Total?: number;
+  Hugepagesize?: number;
+  overcommit_memory?: number;
+  overcommit_ratio?: number;
+  overcommit_kbytes?: number;
+  user_reserve_kbytes?: number;
+  admin_reserve_kbytes?: number;
+  /**
+   * Internal: pages in the per-CPU counter's global part, what the mode-2 check reads.
+   */
+  vm_committed_as_count?: number;
+  /**
+   * Internal: the per-CPU counter's batch, in pages.
+   */
+  vm_committed_as_batch?: number;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "MmapArgs".
+ */
+export interface MmapArgs {
+  /**
+   * Name later steps use for this mapping.
+   */
+  as: string;
+  pages: Pages;
+  /**
+   * PROT_READ|PROT_WRITE, PROT_READ, PROT_NONE.
+   */
+  prot?: 'rw' | 'r' | 'none';
+  shared?: boolean;
+  /**
+   * anon: MAP_ANONYMOUS; file: a regular file of that size on a disk file system; zero: /dev/zero; hugetlb: MAP_ANONYMOUS|MAP_HUGETLB (pages a multiple of the huge page).
+   */
+  backing?: 'anon' | 'file' | 'zero' | 'hugetlb';
+  /**
+   * MAP_NORESERVE.
+   */
+  noreserve?: boolean;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "Expr".
+ */
+export interface Expr {
+  expr: string;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "RangeArgs".
+ */
+export interface RangeArgs {
+  map: Name;
+  /**
+   * A count of 4 KiB pages, or an expression evaluated against the latest observation.
+   */
+  offset?: number | Expr;
+  /**
+   * A count of 4 KiB pages, or an expression evaluated against the latest observation.
+   */
+  pages?: number | Expr;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "MprotectArgs".
+ */
+export interface MprotectArgs {
+  map: Name;
+  offset?: Pages;
+  pages?: Pages;
+  prot: Prot;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "MremapArgs".
+ */
+export interface MremapArgs {
+  map: Name;
+  /**
+   * A count of 4 KiB pages, or an expression evaluated against the latest observation.
+   */
+  pages: number | Expr;
+  /**
+   * MREMAP_MAYMOVE.
+   */
+  maymove?: boolean;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "BrkArgs".
+ */
+export interface BrkArgs {
+  /**
+   * Growth (negative: shrink) of the heap, as sbrk takes it.
+   */
+  pages: number | Expr;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "TouchArgs".
+ */
+export interface TouchArgs {
+  map: Name;
+  offset?: Pages;
+  /**
+   * A count of 4 KiB pages, or an expression evaluated against the latest observation.
+   */
+  pages?: number | Expr;
+  /**
+   * Write fault; false reads.
+   */
+  write?: boolean;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "MadviseArgs".
+ */
+export interface MadviseArgs {
+  map: Name;
+  offset?: Pages;
+  pages?: Pages;
+  advice: 'dontfork' | 'dofork';
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "ForkArgs".
+ */
+export interface ForkArgs {
+  /**
+   * Name of the child process.
+   */
+  as: string;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "NoArgs".
+ */
+export interface NoArgs {}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "SysctlArgs".
+ */
+export interface SysctlArgs {
+  name:
+    | 'overcommit_memory'
+    | 'overcommit_ratio'
+    | 'overcommit_kbytes'
+    | 'nr_hugepages'
+    | 'user_reserve_kbytes'
+    | 'admin_reserve_kbytes';
+  value: number;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "VmEnoughMemoryArgs".
+ */
+export interface VmEnoughMemoryArgs {
+  pages: Pages;
+  cap_sys_admin?: boolean;
+  /**
+   * The caller's mm->total_vm in pages; absent: no mm (no user reserve).
+   */
+  total_vm?: number;
+  cpu?: number;
+}
+/**
+ * This interface was referenced by `Overcommit`'s JSON-Schema
+ * via the `definition` "VmUnacctMemoryArgs".
+ */
+export interface VmUnacctMemoryArgs {
+  pages: Pages;
+  cpu?: number;
+}

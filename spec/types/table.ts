@@ -1,0 +1,174 @@
+/* Generated from the JSON Schemas in spec/ by `npm run gen`. Do not edit. */
+
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "MechanismName".
+ */
+export type MechanismName = string;
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "DocPath".
+ */
+export type DocPath = string;
+/**
+ * '*' or space-separated comparators on kernel versions, e.g. '>=6.7' or '>=5.2 <6.7'.
+ *
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "KernelRange".
+ */
+export type KernelRange = string;
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "ExpectedValue".
+ */
+export type ExpectedValue =
+  | (
+      | (number | string | boolean)
+      | {
+          delta: number;
+        }
+      | Expr
+    )
+  | undefined;
+
+/**
+ * One topic of one mechanism: scenarios derived from a Documentation/mm document.
+ */
+export interface ScenarioTable {
+  $schema?: string;
+  mechanism: MechanismName;
+  doc: DocPath;
+  /**
+   * What this file covers, in a few words.
+   */
+  topic?: string;
+  /**
+   * @minItems 1
+   */
+  scenarios: [Scenario, ...Scenario[]];
+}
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "Scenario".
+ */
+export interface Scenario {
+  /**
+   * Stable name, never renumbered: mechanism.topic.what.
+   */
+  id: string;
+  title: string;
+  level: 'must' | 'should' | 'may' | 'quirk' | 'erratum';
+  layer: 'abi' | 'internal';
+  kernels: KernelRange;
+  /**
+   * @minItems 1
+   */
+  cites: [Cite, ...Cite[]];
+  /**
+   * Mechanism configuration; validated by the mechanism's schema.
+   */
+  config?: {};
+  /**
+   * @minItems 1
+   */
+  steps: [Step, ...Step[]];
+  /**
+   * How the expected values follow from the cited text, by hand.
+   */
+  derivation?: string;
+  /**
+   * Real-kernel observations the expected values rest on (kernel release and where recorded).
+   */
+  evidence?: string[];
+  erratum?: Erratum;
+  divergences?: KnownDivergence[];
+}
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "Cite".
+ */
+export interface Cite {
+  /**
+   * Defaults to the table's doc.
+   */
+  doc?: string;
+  section: string;
+  quote: string;
+}
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "Step".
+ */
+export interface Step {
+  op: string;
+  /**
+   * Validated by the mechanism's schema; any value may be an Expr.
+   */
+  args?: {};
+  /**
+   * Process that performs the step; default 'main'.
+   */
+  proc?: string;
+  expect?: Expect;
+  note?: string;
+}
+/**
+ * Partial: only the named fields are compared. Without ret/errno/signal the step must return ok.
+ *
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "Expect".
+ */
+export interface Expect {
+  ret?: 'ok' | 'errno' | 'signal' | 'any';
+  errno?: string;
+  signal?: string;
+  si_code?: string;
+  value?: number | string | boolean;
+  observe?: {
+    [k: string]: ExpectedValue | undefined;
+  };
+}
+/**
+ * Arithmetic over the latest observation's fields (start.X is X at scenario start): + - * / ( ), floor, ceil, min, max.
+ *
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "Expr".
+ */
+export interface Expr {
+  expr: string;
+}
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "Erratum".
+ */
+export interface Erratum {
+  /**
+   * What the document states.
+   */
+  document: string;
+  /**
+   * What kernels do instead (the oracle follows this).
+   */
+  kernel: string;
+  /**
+   * @minItems 1
+   */
+  evidence: [string, ...string[]];
+  /**
+   * Upstream change that corrects the document, where known.
+   */
+  fix?: string;
+}
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "KnownDivergence".
+ */
+export interface KnownDivergence {
+  kernels: KernelRange;
+  summary: string;
+  /**
+   * @minItems 1
+   */
+  evidence: [string, ...string[]];
+  fix?: string;
+}

@@ -1,0 +1,22 @@
+import { checkCitations } from '../cite/check.ts';
+import { findDocs, HOW_TO_PROVIDE_DOCS } from '../cite/docs.ts';
+import { loadScenarios } from '../spec/tables.ts';
+import { UserError } from './errors.ts';
+
+export function citeCommand(o: { docs?: string; tables?: string }): number {
+  const scenarios = loadScenarios(o.tables);
+  let docs;
+  try {
+    docs = findDocs(o.docs);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  if (!docs) throw new UserError(HOW_TO_PROVIDE_DOCS);
+  const report = checkCitations(scenarios, docs);
+  console.log(`documents: ${docs.label}`);
+  for (const p of report.problems) {
+    console.log(`MISSING ${p.file}: scenario '${p.scenario}': ${p.doc} § ${p.section}: "${p.quote}"\n        ${p.problem}`);
+  }
+  console.log(`${report.checked} quotes checked, ${report.problems.length} missing`);
+  return report.problems.length ? 1 : 0;
+}

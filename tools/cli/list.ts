@@ -1,0 +1,21 @@
+import { loadScenarios } from '../spec/tables.ts';
+import { selectScenarios } from '../runner/run.ts';
+
+export function listCommand(o: { mechanism?: string[]; filter?: string; level?: string; json?: boolean; tables?: string }): number {
+  const scenarios = selectScenarios(loadScenarios(o.tables), o).filter((s) => !o.level || s.level === o.level);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(scenarios.map(({ steps: _s, ...rest }) => rest), null, 2)}\n`);
+    return 0;
+  }
+  for (const s of scenarios) {
+    console.log(`${s.id}  [${s.level}, ${s.layer}, kernels ${s.kernels}]`);
+    console.log(`    ${s.title}`);
+    for (const c of s.cites) console.log(`    ${c.doc ?? s.doc} § ${c.section}: "${c.quote}"`);
+    if (s.erratum) console.log(`    ERRATUM: document: ${s.erratum.document}\n             kernel: ${s.erratum.kernel}`);
+    for (const d of s.divergences ?? []) console.log(`    KNOWN KERNEL DIVERGENCE (${d.kernels}): ${d.summary}`);
+  }
+  const levels = new Map<string, number>();
+  for (const s of scenarios) levels.set(s.level, (levels.get(s.level) ?? 0) + 1);
+  console.log(`${scenarios.length} scenarios (${[...levels].map(([l, n]) => `${n} ${l}`).join(', ')})`);
+  return 0;
+}

@@ -1,0 +1,85 @@
+// The mmspec command line.
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from './errors.ts';
+import { runCommand } from './run.ts';
+import { listCommand } from './list.ts';
+import { explainCommand } from './explain.ts';
+import { citeCommand } from './cite.ts';
+import { serve } from '../impl/serve.ts';
+import { OracleImplementation } from '../impl/oracle.ts';
+import { TableError } from '../spec/tables.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export function program(setExit: (code: number) => void): Command {
+  const p = new Command('mmspec')
+    .description('Conformance suite and reference oracle for Linux memory management, from Documentation/mm.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  p.command('run')
+    .description('run scenarios against an implementation and compare every step')
+    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND', 'oracle')
+    .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
+    .option('--filter <glob>', "only scenario ids matching this glob, e.g. 'overcommit.mode2.*'")
+    .option('--kernel <version>', 'kernel release a model behaves as (real kernels report their own)')
+    .addOption(new Option('--reporter <kind>', 'output format').choices(['pretty', 'json', 'junit']).default('pretty'))
+    .option('--output <file>', 'write the json/junit report to this file instead of stdout')
+    .option('--timeout <seconds>', 'per-request timeout for exec implementations', '30')
+    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .option('-v, --verbose', 'show the reason of every skip')
+    .action(async (o) => setExit(await runCommand(o)));
+
+  p.command('list')
+    .description('list scenarios with level, layer, kernels and citations')
+    .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
+    .option('--filter <glob>', 'only scenario ids matching this glob')
+    .addOption(new Option('--level <level>', 'only this level').choices(['must', 'should', 'may', 'quirk', 'erratum']))
+    .option('--json', 'print JSON')
+    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .action((o) => setExit(listCommand(o)));
+
+  p.command('explain')
+    .description("the oracle's step-by-step trace of one scenario, with the cited document text")
+    .argument('<id>', 'scenario id')
+    .option('--kernel <version>', 'kernel release the oracle behaves as')
+    .option('--docs <dir>', 'Documentation tree for the cited text')
+    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .action(async (id, o) => setExit(await explainCommand(id, o)));
+
+  p.command('serve')
+    .description('serve the oracle over the line protocol on stdin/stdout (see spec/protocol.md)')
+    .action(async () => {
+      await serve(new OracleImplementation(), process.stdin, process.stdout);
+      setExit(0);
+    });
+
+  p.command('cite')
+    .description('check that every quote appears in its document section')
+    .option('--docs <dir>', 'Documentation tree (default: $MMSPEC_DOCS, ../shared/docs/linux, Debian linux-doc-6.12)')
+    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .action((o) => setExit(citeCommand(o)));
+
+  return p;
+}
+
+/** Runs the CLI and returns the exit code: 0 good, 1 failures found, 2 usage or input errors. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  try {
+    await program((c) => (code = c)).parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UserError) {
+      process.stderr.write(`mmspec: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof TableError) {
+      process.stderr.write(`mmspec: invalid scenario tables (${e.problems.length} problems):\n${e.message.replace(/^/gm, '  ')}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,53 @@
+import { DEFAULT_MODEL_KERNEL } from '../core/kernel-version.ts';
+import { resolveImplementation } from '../impl/resolve.ts';
+import { loadScenarios } from '../spec/tables.ts';
+import { jsonReport, junitReport, prettyFooter, prettyResult } from '../runner/report.ts';
+import { runScenarios, selectScenarios } from '../runner/run.ts';
+import { UserError, writeOut } from './errors.ts';
+
+export interface RunFlags {
+  impl: string;
+  mechanism?: string[];
+  filter?: string;
+  kernel?: string;
+  reporter: 'pretty' | 'json' | 'junit';
+  output?: string;
+  timeout: string;
+  tables?: string;
+  verbose?: boolean;
+}
+
+export async function runCommand(o: RunFlags): Promise<number> {
+  const timeout = Number(o.timeout);
+  if (!(timeout > 0)) throw new UserError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
+  const all = loadScenarios(o.tables);
+  const known = new Set(all.map((s) => s.mechanism));
+  for (const m of o.mechanism ?? []) if (!known.has(m)) throw new UserError(`unknown mechanism '${m}' (known: ${[...known].join(', ')})`);
+  const scenarios = selectScenarios(all, { mechanisms: o.mechanism, filter: o.filter });
+  if (!scenarios.length) throw new UserError(`no scenario matches${o.filter ? ` --filter ${o.filter}` : ''}`);
+
+  const impl = await resolveImplementation(o.impl, { timeoutMs: timeout * 1000 });
+  const pretty = o.reporter === 'pretty';
+  const log = (s: string) => (pretty ? process.stdout : process.stderr).write(`${s}\n`);
+  try {
+    const info = await impl.describe();
+    const kernel = info.kernel ?? o.kernel;
+    log(`mmspec: ${scenarios.length} scenarios against ${info.name} ${info.version}${info.kernel ? ` (kernel ${info.kernel})` : ` (as kernel ${kernel ?? DEFAULT_MODEL_KERNEL})`}`);
+    const summary = await runScenarios(impl, scenarios, {
+      kernel: o.kernel,
+      onResult: (r, done, total) => {
+        if (pretty) log(prettyResult(r, !!o.verbose));
+        else if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} ${r.id}\x1b[K`);
+      },
+    });
+    if (!pretty && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    if (pretty) log(prettyFooter(summary));
+    else {
+      writeOut(o.output, o.reporter === 'json' ? jsonReport(summary) : junitReport(summary));
+      process.stderr.write(`${prettyFooter(summary).split('\n').pop()}\n`);
+    }
+    return summary.failed === 0 ? 0 : 1;
+  } finally {
+    await impl.dispose?.();
+  }
+}

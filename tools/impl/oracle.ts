@@ -1,0 +1,55 @@
+// The oracle as an implementation under test, like any other.
+import { MECHANISMS } from '../../oracle/index.ts';
+import type { MechanismModel } from '../../oracle/model.ts';
+import { DEFAULT_MODEL_KERNEL, inRange } from '../core/kernel-version.ts';
+import { describeErrors } from '../spec/ajv.ts';
+import { mechanisms } from '../spec/mechanisms.ts';
+import { ImplError, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';
+
+export class OracleImplementation implements Implementation {
+  private sessions = new Map<string, MechanismModel>();
+  private nextId = 1;
+
+  async describe(): Promise<ImplementationInfo> {
+    return { name: 'mmspec-oracle', version: '0.1.0', mechanisms: Object.keys(MECHANISMS), layers: ['abi', 'internal'], kernel: null };
+  }
+
+  async open(p: OpenParams): Promise<OpenOutcome> {
+    const oracle = MECHANISMS[p.mechanism];
+    const spec = mechanisms().get(p.mechanism);
+    if (!oracle || !spec) throw new ImplError('unsupported', `the oracle has no model of '${p.mechanism}'`);
+    if (!spec.validateConfig(p.config)) {
+      throw new ImplError('invalid', `bad ${p.mechanism} config: ${describeErrors(spec.validateConfig.errors, '/config').join('; ')}`);
+    }
+    const kernel = p.kernel ?? DEFAULT_MODEL_KERNEL;
+    if (!inRange(kernel, oracle.kernels)) return { skip: `the oracle models ${p.mechanism} for kernels ${oracle.kernels}, not ${kernel}` };
+    const session = `s${this.nextId++}`;
+    this.sessions.set(session, oracle.create(p.config, { kernel }));
+    return { session };
+  }
+
+  async step(session: string, step: StepRequest): Promise<StepResult> {
+    const model = this.model(session);
+    return { ...model.step(step), observation: model.observe() };
+  }
+
+  async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const s of steps) results.push(await this.step(session, s));
+    return results;
+  }
+
+  async observe(session: string) {
+    return this.model(session).observe();
+  }
+
+  async close(session: string): Promise<void> {
+    this.sessions.delete(session);
+  }
+
+  private model(session: string): MechanismModel {
+    const m = this.sessions.get(session);
+    if (!m) throw new ImplError('invalid', `no session '${session}'`);
+    return m;
+  }
+}

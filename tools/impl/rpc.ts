@@ -1,0 +1,151 @@
+// An implementation reached over the line protocol: JSON-RPC 2.0, one JSON object per line.
+// The transport moves lines; this class matches replies to requests, enforces the
+// per-request timeout and checks every reply against the protocol schema.
+import { check, RESULT_SCHEMA, stepResultProblems } from './protocol.ts';
+import {
+  ImplError, ImplFailure, type Implementation, type ImplementationInfo, type ImplErrorKind,
+  type Observation, type OpenOutcome, type OpenParams, type StepRequest, type StepResult,
+} from './types.ts';
+
+export interface LineTransport {
+  /** Starts the peer (again, after a failure) and calls onLine for each line it writes. */
+  start(onLine: (line: string) => void, onExit: (why: string) => void): Promise<void>;
+  send(line: string): void;
+  /** Output the peer wrote besides the protocol (stderr, console), for failure reports. */
+  diagnostics(): string;
+  stop(): Promise<void>;
+}
+
+interface Pending {
+  method: string;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class RpcImplementation implements Implementation {
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private running = false;
+  private info?: ImplementationInfo;
+
+  constructor(
+    private readonly transport: LineTransport,
+    private readonly label: string,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  async describe(): Promise<ImplementationInfo> {
+    await this.ensureRunning();
+    return this.info!;
+  }
+
+  async open(params: OpenParams): Promise<OpenOutcome> {
+    await this.ensureRunning();
+    return (await this.call('open', params)) as OpenOutcome;
+  }
+
+  async step(session: string, step: StepRequest): Promise<StepResult> {
+    return (await this.call('step', { session, step })) as StepResult;
+  }
+
+  async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
+    const { results } = (await this.call('steps', { session, steps })) as { results: StepResult[] };
+    if (results.length !== steps.length) {
+      await this.fail(`answered ${results.length} results to a batch of ${steps.length} steps`);
+    }
+    return results;
+  }
+
+  async observe(session: string): Promise<Observation> {
+    return ((await this.call('observe', { session })) as { observation: Observation }).observation;
+  }
+
+  async close(session: string): Promise<void> {
+    if (this.running) await this.call('close', { session });
+  }
+
+  async dispose(): Promise<void> {
+    this.running = false;
+    await this.transport.stop();
+  }
+
+  private async ensureRunning(): Promise<void> {
+    if (this.running) return;
+    await this.transport.start(
+      (line) => this.onLine(line),
+      (why) => this.abort(`${this.label} exited: ${why}`),
+    );
+    this.running = true;
+    const hello = (await this.call('hello', { protocol: 1 })) as { implementation: ImplementationInfo };
+    this.info = hello.implementation;
+  }
+
+  private call(method: string, params: unknown): Promise<unknown> {
+    if (!this.running) return Promise.reject(new ImplFailure(`${this.label} is not running`, this.transport.diagnostics()));
+    const id = this.nextId++;
+    const result = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        void this.fail(`no reply to '${method}' within ${this.timeoutMs / 1000} s`);
+      }, this.timeoutMs);
+      this.pending.set(id, { method, resolve, reject, timer });
+    });
+    this.transport.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    return result;
+  }
+
+  private onLine(line: string): void {
+    if (!line.trim()) return;
+    let msg: { id?: unknown; result?: unknown; error?: { message?: string; data?: { kind?: ImplErrorKind; detail?: unknown } } };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      void this.fail(`wrote a line that is not JSON: ${truncate(line)}`);
+      return;
+    }
+    const problems = check('Response', msg);
+    if (problems.length) return void this.fail(`wrote a malformed response (${problems.join('; ')}): ${truncate(line)}`);
+    const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
+    if (!p) return void this.fail(`answered id ${JSON.stringify(msg.id)}, which no request is waiting for: ${truncate(line)}`);
+    this.pending.delete(msg.id as number);
+    clearTimeout(p.timer);
+    if (msg.error) {
+      p.reject(new ImplError(msg.error.data?.kind ?? 'internal', msg.error.message ?? 'error', msg.error.data?.detail));
+      return;
+    }
+    const bad = check(RESULT_SCHEMA[p.method]!, msg.result);
+    if (!bad.length && p.method === 'step') bad.push(...stepResultProblems(msg.result as StepResult));
+    if (!bad.length && p.method === 'steps') bad.push(...(msg.result as { results: StepResult[] }).results.flatMap(stepResultProblems));
+    if (bad.length) {
+      p.reject(new ImplFailure(`${this.label}: reply to '${p.method}' breaks the protocol: ${bad.join('; ')}`, this.transport.diagnostics()));
+      void this.restart();
+      return;
+    }
+    p.resolve(msg.result);
+  }
+
+  /** The peer broke: fail what is waiting, stop it; the next open starts a fresh one. */
+  private async fail(why: string): Promise<void> {
+    this.abort(`${this.label} ${why}`);
+    await this.restart();
+  }
+
+  private abort(message: string): void {
+    this.running = false;
+    const diag = this.transport.diagnostics();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ImplFailure(message, diag));
+      this.pending.delete(id);
+    }
+  }
+
+  private async restart(): Promise<void> {
+    this.running = false;
+    await this.transport.stop();
+  }
+}
+
+function truncate(s: string, n = 200): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}

@@ -1,0 +1,225 @@
+/* kutil.c - /proc readers, errno/signal names and socket messages. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+/* No stdio and no malloc here: a session process reads Committed_AS right
+ * around the syscall it measures and must not change its own mappings. */
+static char meminfo_buf[16384];
+
+const char *meminfo_snapshot(void) {
+  int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  size_t n = 0;
+  for (;;) {
+    ssize_t k = read(fd, meminfo_buf + n, sizeof meminfo_buf - 1 - n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    n += (size_t)k;
+    if (n == sizeof meminfo_buf - 1) break;
+  }
+  close(fd);
+  meminfo_buf[n] = 0;
+  return n ? meminfo_buf : NULL;
+}
+
+long meminfo_field(const char *snap, const char *key) {
+  if (!snap) return -1;
+  size_t kl = strlen(key);
+  for (const char *line = snap; *line;) {
+    if (!strncmp(line, key, kl) && line[kl] == ':') {
+      const char *p = line + kl + 1;
+      while (*p == ' ') p++;
+      long v = 0;
+      int any = 0;
+      while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0'), any = 1;
+      return any ? v : -1;
+    }
+    const char *nl = strchr(line, '\n');
+    if (!nl) break;
+    line = nl + 1;
+  }
+  return -1;
+}
+
+long committed_as_kb(void) { return meminfo_field(meminfo_snapshot(), "Committed_AS"); }
+
+static void vm_path(char *out, size_t cap, const char *name) {
+  static const char pre[] = "/proc/sys/vm/";
+  size_t pl = sizeof pre - 1, nl = strlen(name);
+  if (pl + nl + 1 > cap) nl = cap - pl - 1;
+  memcpy(out, pre, pl);
+  memcpy(out + pl, name, nl);
+  out[pl + nl] = 0;
+}
+
+int sysctl_read(const char *name, char *out, size_t outlen) {
+  char path[128];
+  vm_path(path, sizeof path, name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t k;
+  do k = read(fd, out, outlen - 1);
+  while (k < 0 && errno == EINTR);
+  int e = errno;
+  close(fd);
+  if (k < 0) return e;
+  out[k] = 0;
+  while (k > 0 && (out[k - 1] == '\n' || out[k - 1] == ' ')) out[--k] = 0;
+  return 0;
+}
+
+int sysctl_write(const char *name, const char *val) {
+  char path[128];
+  vm_path(path, sizeof path, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  size_t n = strlen(val);
+  ssize_t k;
+  do k = write(fd, val, n);
+  while (k < 0 && errno == EINTR);
+  int e = k < 0 ? errno : ((size_t)k == n ? 0 : EIO);
+  if (close(fd) && !e) e = errno;
+  return e;
+}
+
+const char *errno_name(int e) {
+  switch (e) {
+#define E(x) \
+  case x: return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD) E(EAGAIN)
+    E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
+    E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE)
+    E(EDOM) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOLCK) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA)
+    E(EOVERFLOW) E(EOPNOTSUPP) E(ETIMEDOUT) E(EIDRM) E(ENOTSOCK) E(EHWPOISON) E(ECANCELED)
+#undef E
+    default: {
+      static char buf[24];
+      snprintf(buf, sizeof buf, "E%d", e);
+      return buf;
+    }
+  }
+}
+
+const char *signal_name(int sig) {
+  switch (sig) {
+#define S(x) \
+  case x: return #x;
+    S(SIGHUP) S(SIGINT) S(SIGQUIT) S(SIGILL) S(SIGTRAP) S(SIGABRT) S(SIGBUS) S(SIGFPE) S(SIGKILL) S(SIGUSR1)
+    S(SIGSEGV) S(SIGUSR2) S(SIGPIPE) S(SIGALRM) S(SIGTERM) S(SIGCHLD) S(SIGCONT) S(SIGSTOP) S(SIGXCPU)
+    S(SIGXFSZ) S(SIGSYS)
+#undef S
+    default: {
+      static char buf[24];
+      snprintf(buf, sizeof buf, "SIG%d", sig);
+      return buf;
+    }
+  }
+}
+
+const char *si_code_name(int sig, int code) {
+  static const char *const segv[] = {NULL, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR",
+                                     "SEGV_ACCADI", "SEGV_ADIDERR", "SEGV_ADIPERR", "SEGV_MTEAERR",
+                                     "SEGV_MTESERR", "SEGV_CPERR"};
+  static const char *const bus[] = {NULL, "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR",
+                                    "BUS_MCEERR_AO"};
+  if (sig == SIGSEGV && code > 0 && code < (int)(sizeof segv / sizeof *segv)) return segv[code];
+  if (sig == SIGBUS && code > 0 && code < (int)(sizeof bus / sizeof *bus)) return bus[code];
+  switch (code) {
+    case SI_USER: return "SI_USER";
+    case SI_KERNEL: return "SI_KERNEL";
+    case SI_QUEUE: return "SI_QUEUE";
+    case SI_TKILL: return "SI_TKILL";
+  }
+  static char buf[24];
+  snprintf(buf, sizeof buf, "SI_CODE_%d", code);
+  return buf;
+}
+
+int valid_name(const char *s) {
+  if (!s || !(*s >= 'a' && *s <= 'z')) return 0;
+  size_t n = 0;
+  for (const char *p = s; *p; p++, n++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) return 0;
+  return n <= PROBE_NAME_MAX;
+}
+
+int send_msg(int sock, const char *buf, size_t len, int fd) {
+  struct iovec iov = {(void *)buf, len};
+  union {
+    struct cmsghdr h;
+    char space[CMSG_SPACE(sizeof(int))];
+  } ctl;
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  if (fd >= 0) {
+    memset(&ctl, 0, sizeof ctl);
+    mh.msg_control = ctl.space;
+    mh.msg_controllen = sizeof ctl.space;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  ssize_t k;
+  do k = sendmsg(sock, &mh, MSG_NOSIGNAL);
+  while (k < 0 && errno == EINTR);
+  return k == (ssize_t)len ? 0 : -1;
+}
+
+ssize_t recv_msg(int sock, char *buf, size_t cap, int *fd) {
+  struct iovec iov = {buf, cap};
+  union {
+    struct cmsghdr h;
+    char space[CMSG_SPACE(sizeof(int))];
+  } ctl;
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctl.space;
+  mh.msg_controllen = sizeof ctl.space;
+  if (fd) *fd = -1;
+  ssize_t k;
+  do k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  while (k < 0 && errno == EINTR);
+  if (k < 0) return -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int got;
+      memcpy(&got, CMSG_DATA(c), sizeof got);
+      if (fd && *fd < 0) *fd = got;
+      else close(got);
+    }
+  if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    if (fd && *fd >= 0) close(*fd), *fd = -1;
+    errno = EMSGSIZE;
+    return -1;
+  }
+  return k;
+}
+
+int end_child(pid_t pid, long *delta) {
+  long c0 = committed_as_kb();
+  if (kill(pid, SIGTERM)) return errno;
+  int st;
+  pid_t w;
+  do w = waitpid(pid, &st, 0);
+  while (w < 0 && errno == EINTR);
+  long c1 = committed_as_kb();
+  if (w < 0) return errno;
+  *delta = c1 - c0;
+  return 0;
+}

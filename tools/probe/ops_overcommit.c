@@ -1,0 +1,284 @@
+/* ops_overcommit.c - the "abi" ops of the overcommit mechanism
+ * (spec/mechanisms/overcommit/mechanism.schema.json). Each op makes one
+ * syscall and reads Committed_AS immediately before and after it. fork and
+ * exit are handled by proc.c and the relay.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB 0x40000
+#endif
+
+static void set_errno_res(step_res *r, int ret_failed, int e) {
+  if (ret_failed) {
+    r->kind = RES_ERRNO;
+    r->err = e;
+  }
+}
+
+static int prot_of(const char *s, int *prot, step_res *r) {
+  if (!strcmp(s, "rw")) *prot = PROT_READ | PROT_WRITE;
+  else if (!strcmp(s, "r")) *prot = PROT_READ;
+  else if (!strcmp(s, "none")) *prot = PROT_NONE;
+  else {
+    res_error(r, "invalid", "prot must be rw, r or none, not '%.32s'", s);
+    return -1;
+  }
+  return 0;
+}
+
+static mapping *need_map(const jval *args, step_res *r) {
+  const char *name = arg_str(args, "map", 1, NULL, r);
+  if (!name) return NULL;
+  mapping *m = map_find(name);
+  if (!m) res_error(r, "invalid", "no mapping named '%.64s' in this process", name);
+  return m;
+}
+
+static size_t pages_to_bytes(unsigned long long pages) {
+  /* Past the address space: the kernel rejects it, as it would any huge size. */
+  if (pages > (SIZE_MAX / PROBE_PAGE)) return SIZE_MAX & ~(PROBE_PAGE - 1);
+  return (size_t)pages * PROBE_PAGE;
+}
+
+/* A regular file of len bytes on a disk file system; path out so the caller
+ * unlinks it right after mmap. */
+static int make_file(size_t len, char *path, size_t cap, step_res *r) {
+  const char *dirs[] = {getenv("TMPDIR"), "/var/tmp", "/tmp"};
+  int e = 0;
+  for (size_t k = 0; k < sizeof dirs / sizeof *dirs; k++) {
+    if (!dirs[k] || !*dirs[k]) continue;
+    snprintf(path, cap, "%s/mmspec-probe-XXXXXX", dirs[k]);
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) {
+      e = errno;
+      continue;
+    }
+    if (ftruncate(fd, (off_t)len)) {
+      e = errno;
+      close(fd);
+      unlink(path);
+      res_error(r, "internal", "ftruncate of the backing file to %zu bytes: %s", len, errno_name(e));
+      return -1;
+    }
+    return fd;
+  }
+  res_error(r, "internal", "cannot create a backing file ($TMPDIR, /var/tmp, /tmp): %s", errno_name(e));
+  return -1;
+}
+
+static void op_mmap(const jval *args, step_res *r) {
+  static const char *const keys[] = {"as", "pages", "prot", "shared", "backing", "noreserve", NULL};
+  unsigned long long pages;
+  int prot, shared, noreserve;
+  if (args_check_keys(args, keys, r)) return;
+  const char *as = arg_str(args, "as", 1, NULL, r);
+  if (!as || arg_uint(args, "pages", 1, 0, &pages, r)) return;
+  const char *ps = arg_str(args, "prot", 0, "rw", r);
+  if (!ps || prot_of(ps, &prot, r)) return;
+  if (arg_bool(args, "shared", 0, &shared, r) || arg_bool(args, "noreserve", 0, &noreserve, r)) return;
+  const char *backing = arg_str(args, "backing", 0, "anon", r);
+  if (!backing) return;
+
+  size_t len = pages_to_bytes(pages);
+  int flags = shared ? MAP_SHARED : MAP_PRIVATE, fd = -1;
+  char path[PATH_MAX] = "";
+  if (!strcmp(backing, "anon")) {
+    flags |= MAP_ANONYMOUS;
+  } else if (!strcmp(backing, "hugetlb")) {
+    flags |= MAP_ANONYMOUS | MAP_HUGETLB;
+  } else if (!strcmp(backing, "zero")) {
+    if ((fd = open("/dev/zero", O_RDWR | O_CLOEXEC)) < 0) {
+      res_error(r, "internal", "open /dev/zero: %s", errno_name(errno));
+      return;
+    }
+  } else if (!strcmp(backing, "file")) {
+    if ((fd = make_file(len, path, sizeof path, r)) < 0) return;
+  } else {
+    res_error(r, "unsupported", "backing '%.32s' is not implemented", backing);
+    return;
+  }
+  if (noreserve) flags |= MAP_NORESERVE;
+
+  mapping *m = map_add(as, r);
+  if (!m) {
+    if (fd >= 0) close(fd);
+    if (*path) unlink(path);
+    return;
+  }
+  m->fd = fd;
+  long c0 = committed_as_kb();
+  void *p = mmap(NULL, len, prot, flags, fd, 0);
+  int e = errno;
+  long c1 = committed_as_kb();
+  if (*path) unlink(path);
+  r->delta = c1 - c0;
+  if (p == MAP_FAILED) {
+    map_remove(m); /* closes fd */
+    set_errno_res(r, 1, e);
+    return;
+  }
+  m->addr = p;
+  m->len = len;
+}
+
+static void op_munmap(const jval *args, step_res *r) {
+  static const char *const keys[] = {"map", "offset", "pages", NULL};
+  size_t off, len;
+  if (args_check_keys(args, keys, r)) return;
+  mapping *m = need_map(args, r);
+  if (!m || map_range(m, args, 1, &off, &len, r)) return;
+  long c0 = committed_as_kb();
+  int rc = munmap(m->addr + off, len);
+  int e = errno;
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  set_errno_res(r, rc != 0, e);
+  if (!rc && off == 0 && len == m->len) map_remove(m);
+}
+
+static void op_mprotect(const jval *args, step_res *r) {
+  static const char *const keys[] = {"map", "offset", "pages", "prot", NULL};
+  size_t off, len;
+  int prot;
+  if (args_check_keys(args, keys, r)) return;
+  mapping *m = need_map(args, r);
+  if (!m) return;
+  const char *ps = arg_str(args, "prot", 1, NULL, r);
+  if (!ps || prot_of(ps, &prot, r) || map_range(m, args, 1, &off, &len, r)) return;
+  long c0 = committed_as_kb();
+  int rc = mprotect(m->addr + off, len, prot);
+  int e = errno;
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  set_errno_res(r, rc != 0, e);
+}
+
+static void op_mremap(const jval *args, step_res *r) {
+  static const char *const keys[] = {"map", "pages", "maymove", NULL};
+  unsigned long long pages;
+  int maymove;
+  if (args_check_keys(args, keys, r)) return;
+  mapping *m = need_map(args, r);
+  if (!m || arg_uint(args, "pages", 1, 0, &pages, r) || arg_bool(args, "maymove", 1, &maymove, r)) return;
+  size_t len = pages_to_bytes(pages);
+  long c0 = committed_as_kb();
+  void *p = mremap(m->addr, m->len, len, maymove ? MREMAP_MAYMOVE : 0);
+  int e = errno;
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  if (p == MAP_FAILED) {
+    set_errno_res(r, 1, e);
+    return;
+  }
+  m->addr = p;
+  m->len = len;
+}
+
+static void op_brk(const jval *args, step_res *r) {
+  static const char *const keys[] = {"pages", NULL};
+  long long pages;
+  if (args_check_keys(args, keys, r) || arg_int(args, "pages", 1, 0, &pages, r)) return;
+  if (pages > (long long)(INTPTR_MAX / (intptr_t)PROBE_PAGE) || pages < -(long long)(INTPTR_MAX / (intptr_t)PROBE_PAGE)) {
+    res_error(r, "invalid", "brk of %lld pages overflows", pages);
+    return;
+  }
+  long c0 = committed_as_kb();
+  void *p = sbrk((intptr_t)pages * (intptr_t)PROBE_PAGE);
+  int e = errno;
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  set_errno_res(r, p == (void *)-1, e);
+}
+
+static void op_touch(const jval *args, step_res *r) {
+  static const char *const keys[] = {"map", "offset", "pages", "write", NULL};
+  size_t off, len;
+  int write, code = 0;
+  if (args_check_keys(args, keys, r)) return;
+  mapping *m = need_map(args, r);
+  if (!m || map_range(m, args, 0, &off, &len, r) || arg_bool(args, "write", 1, &write, r)) return;
+  long c0 = committed_as_kb();
+  int sig = touch_range(m->addr + off, len / PROBE_PAGE, write, &code);
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  if (sig) {
+    r->kind = RES_SIGNAL;
+    r->sig = sig;
+    r->code = code;
+  }
+}
+
+static void op_madvise(const jval *args, step_res *r) {
+  static const char *const keys[] = {"map", "offset", "pages", "advice", NULL};
+  size_t off, len;
+  int advice;
+  if (args_check_keys(args, keys, r)) return;
+  mapping *m = need_map(args, r);
+  if (!m) return;
+  const char *adv = arg_str(args, "advice", 1, NULL, r);
+  if (!adv) return;
+  if (!strcmp(adv, "dontfork")) advice = MADV_DONTFORK;
+  else if (!strcmp(adv, "dofork")) advice = MADV_DOFORK;
+  else {
+    res_error(r, "unsupported", "advice '%.32s' is not implemented", adv);
+    return;
+  }
+  if (map_range(m, args, 1, &off, &len, r)) return;
+  long c0 = committed_as_kb();
+  int rc = madvise(m->addr + off, len, advice);
+  int e = errno;
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  set_errno_res(r, rc != 0, e);
+}
+
+static void op_sysctl(const jval *args, step_res *r) {
+  static const char *const keys[] = {"name", "value", NULL};
+  static const char *const names[] = {"overcommit_memory",   "overcommit_ratio",    "overcommit_kbytes",
+                                      "nr_hugepages",        "user_reserve_kbytes", "admin_reserve_kbytes",
+                                      NULL};
+  unsigned long long value;
+  if (args_check_keys(args, keys, r)) return;
+  const char *name = arg_str(args, "name", 1, NULL, r);
+  if (!name || arg_uint(args, "value", 1, 0, &value, r)) return;
+  int ok = 0;
+  for (const char *const *k = names; *k && !ok; k++) ok = !strcmp(*k, name);
+  if (!ok) {
+    res_error(r, "invalid", "sysctl '%.64s' is not one of the overcommit knobs", name);
+    return;
+  }
+  char val[32];
+  snprintf(val, sizeof val, "%llu", value);
+  long c0 = committed_as_kb();
+  int e = sysctl_write(name, val);
+  long c1 = committed_as_kb();
+  r->delta = c1 - c0;
+  set_errno_res(r, e != 0, e);
+}
+
+int overcommit_op(const char *op, const jval *args, step_res *r) {
+  static const struct {
+    const char *name;
+    void (*fn)(const jval *, step_res *);
+  } ops[] = {{"mmap", op_mmap},       {"munmap", op_munmap}, {"mprotect", op_mprotect},
+             {"mremap", op_mremap},   {"brk", op_brk},       {"touch", op_touch},
+             {"madvise", op_madvise}, {"sysctl", op_sysctl}};
+  for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
+    if (!strcmp(op, ops[k].name)) {
+      ops[k].fn(args, r);
+      return 1;
+    }
+  return 0;
+}

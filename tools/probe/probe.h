@@ -1,0 +1,82 @@
+/* probe.h - shared declarations of the mmspec native probe. */
+#ifndef MMSPEC_PROBE_H
+#define MMSPEC_PROBE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "json.h"
+
+#define PROBE_PAGE 4096UL   /* mmspec sizes are 4 KiB pages */
+#define PROBE_MSG_MAX 65536 /* largest message between the relay and a process */
+#define PROBE_NAME_MAX 63
+
+/* ---- kutil.c: /proc readers, names, messages ---- */
+long committed_as_kb(void); /* exact Committed_AS from /proc/meminfo, -1 on failure */
+/* Reads /proc/meminfo into a static buffer; returns it, or NULL. */
+const char *meminfo_snapshot(void);
+long meminfo_field(const char *snap, const char *key); /* -1 when absent */
+/* /proc/sys/vm/NAME as text (trailing newline removed); 0 or an errno. */
+int sysctl_read(const char *name, char *out, size_t outlen);
+/* Writes /proc/sys/vm/NAME; 0 or an errno. Async-signal-safe. */
+int sysctl_write(const char *name, const char *val);
+const char *errno_name(int e);
+const char *signal_name(int sig);
+const char *si_code_name(int sig, int code);
+int valid_name(const char *s); /* ^[a-z][a-z0-9_-]*$, at most PROBE_NAME_MAX */
+/* One record on a SOCK_SEQPACKET socket, optionally carrying a file descriptor. */
+int send_msg(int sock, const char *buf, size_t len, int fd);
+ssize_t recv_msg(int sock, char *buf, size_t cap, int *fd);
+/* Ends child pid (SIGTERM, whose handler in a session process calls _exit(0))
+ * and waits for it, reading Committed_AS just before and after. Returns 0 and
+ * the delta in kB, or an errno. */
+int end_child(pid_t pid, long *delta);
+
+/* ---- proc.c: a session process (main or a forked child) ---- */
+__attribute__((noreturn)) void proc_serve(int ctl);
+
+/* The outcome of one step in a session process. */
+typedef struct {
+  enum { RES_OK, RES_ERRNO, RES_SIGNAL, RES_ERROR } kind;
+  int err;             /* RES_ERRNO */
+  int sig, code;       /* RES_SIGNAL */
+  long delta;          /* Committed_AS kB, measured around the syscall */
+  long long pid;       /* fork: the child's pid (0: none) */
+  const char *ekind;   /* RES_ERROR: "invalid" | "unsupported" | "internal" */
+  char emsg[256];
+  int new_ctl;         /* fork: set (>= 0) in the child, which serves it */
+} step_res;
+
+__attribute__((format(printf, 3, 4))) void res_error(step_res *r, const char *kind, const char *fmt, ...);
+
+/* Argument helpers: 0 when fine, -1 with r filled (invalid/unsupported). */
+int args_check_keys(const jval *args, const char *const *allowed, step_res *r);
+int arg_uint(const jval *args, const char *key, int required, unsigned long long def, unsigned long long *out,
+             step_res *r);
+int arg_int(const jval *args, const char *key, int required, long long def, long long *out, step_res *r);
+int arg_bool(const jval *args, const char *key, int def, int *out, step_res *r);
+const char *arg_str(const jval *args, const char *key, int required, const char *def, step_res *r);
+
+/* The per-process table of named mappings (inherited by fork). */
+typedef struct {
+  char name[PROBE_NAME_MAX + 1];
+  char *addr;
+  size_t len; /* bytes */
+  int fd;     /* backing file, or -1 */
+  int used;
+} mapping;
+mapping *map_find(const char *name);
+mapping *map_add(const char *name, step_res *r);
+void map_remove(mapping *m);
+/* Resolves {offset, pages} against m: offset defaults to 0, pages to the rest
+ * of the mapping (default_rest) or to 1. The range must lie inside the mapping.
+ * Byte offset and length out. */
+int map_range(const mapping *m, const jval *args, int default_rest, size_t *off, size_t *len, step_res *r);
+/* Runs the touch loop catching SIGSEGV/SIGBUS; returns 0 or the signal number. */
+int touch_range(char *addr, size_t npages, int write, int *si_code);
+
+/* ---- ops_overcommit.c ---- */
+/* 1 when op is handled (r filled), 0 when op is unknown here. */
+int overcommit_op(const char *op, const jval *args, step_res *r);
+
+#endif

@@ -1,0 +1,67 @@
+// Mechanism schemas (spec/mechanisms/<name>/mechanism.schema.json): config, ops with their
+// arguments and layers, and observation fields. Tables are checked against them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { globSync } from 'glob';
+import { projectRoot } from '../paths.ts';
+import { ajv, type ValidateFunction } from './ajv.ts';
+
+export type Layer = 'abi' | 'internal';
+
+export interface OpSpec {
+  name: string;
+  layer: Layer;
+  validateArgs: ValidateFunction;
+}
+
+export interface MechanismSpec {
+  name: string;
+  file: string;
+  description: string;
+  validateConfig: ValidateFunction;
+  ops: Map<string, OpSpec>;
+  observationFields: Set<string>;
+}
+
+interface MechanismSchema {
+  $id: string;
+  description?: string;
+  properties: {
+    config: { $ref: string };
+    observation: { $ref: string };
+    ops: { properties: Record<string, { $ref: string }> };
+  };
+  'x-layers': Record<string, Layer>;
+  $defs: Record<string, { properties?: Record<string, unknown> }>;
+}
+
+let cache: Map<string, MechanismSpec> | undefined;
+
+/** Every mechanism that has a schema, by name. */
+export function mechanisms(): Map<string, MechanismSpec> {
+  if (cache) return cache;
+  cache = new Map();
+  const root = projectRoot();
+  for (const rel of globSync('spec/mechanisms/*/mechanism.schema.json', { cwd: root }).sort()) {
+    const name = rel.split('/')[2]!;
+    const schema = JSON.parse(readFileSync(join(root, rel), 'utf8')) as MechanismSchema;
+    if (!ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+    const ref = (r: string) => ajv.getSchema(`${schema.$id}${r}`)!;
+    const ops = new Map<string, OpSpec>();
+    for (const [op, argsRef] of Object.entries(schema.properties.ops.properties)) {
+      const layer = schema['x-layers'][op];
+      if (layer !== 'abi' && layer !== 'internal') throw new Error(`${rel}: op '${op}' has no layer in x-layers`);
+      ops.set(op, { name: op, layer, validateArgs: ref(argsRef.$ref) });
+    }
+    const obsDef = schema.properties.observation.$ref.replace('#/$defs/', '');
+    cache.set(name, {
+      name,
+      file: rel,
+      description: schema.description ?? '',
+      validateConfig: ref(schema.properties.config.$ref),
+      ops,
+      observationFields: new Set(Object.keys(schema.$defs[obsDef]?.properties ?? {})),
+    });
+  }
+  return cache;
+}

@@ -1,0 +1,144 @@
+// Loads the scenario tables and checks them: the table schema, then each scenario against
+// its mechanism (config, ops, layers, observation names, expressions), then unique ids.
+// Every problem is reported with file, scenario id, step index and JSON path.
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { globSync } from 'glob';
+import { projectRoot } from '../paths.ts';
+import { ajv, describeErrors } from './ajv.ts';
+import { mechanisms, type MechanismSpec } from './mechanisms.ts';
+import { namesIn, ExprError } from '../core/expr.ts';
+import type { ScenarioTable, Scenario, Step } from '../../spec/types/table.ts';
+import tableSchema from '../../spec/schemas/table.schema.json' with { type: 'json' };
+
+export type { ScenarioTable, Scenario, Step };
+
+export interface LoadedScenario extends Scenario {
+  mechanism: string;
+  /** Path of the table file, relative to the project root. */
+  file: string;
+  /** The table's document; cites without their own doc refer to it. */
+  doc: string;
+}
+
+export interface TableProblem {
+  file: string;
+  scenario?: string;
+  step?: number;
+  path: string;
+  message: string;
+}
+
+export function formatProblem(p: TableProblem): string {
+  const where = [p.file, p.scenario && `scenario '${p.scenario}'`, p.step !== undefined && `step ${p.step}`]
+    .filter(Boolean)
+    .join(': ');
+  return `${where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+export class TableError extends Error {
+  constructor(readonly problems: TableProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'TableError';
+  }
+}
+
+const validateTable = ajv.compile(tableSchema);
+
+export function tablesDir(): string {
+  return join(projectRoot(), 'spec', 'tables');
+}
+
+/** Loads every table under dir (default spec/tables). Throws TableError listing every problem found. */
+export function loadScenarios(dir = tablesDir()): LoadedScenario[] {
+  const problems: TableProblem[] = [];
+  const scenarios: LoadedScenario[] = [];
+  const files = globSync('**/*.json', { cwd: dir }).sort();
+  if (files.length === 0) throw new TableError([{ file: dir, path: '', message: 'no scenario tables (*.json) found' }]);
+  for (const rel of files) {
+    const file = relative(projectRoot(), join(dir, rel)) || rel;
+    const loaded = loadTableFile(join(dir, rel), file, problems);
+    if (loaded) scenarios.push(...loaded);
+  }
+  const seen = new Map<string, string>();
+  for (const s of scenarios) {
+    const prev = seen.get(s.id);
+    if (prev) problems.push({ file: s.file, scenario: s.id, path: '/id', message: `duplicate id (also in ${prev})` });
+    else seen.set(s.id, s.file);
+  }
+  if (problems.length) throw new TableError(problems);
+  return scenarios;
+}
+
+function loadTableFile(path: string, file: string, problems: TableProblem[]): LoadedScenario[] | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    problems.push({ file, path: '', message: `not valid JSON: ${(e as Error).message}` });
+    return null;
+  }
+  if (!validateTable(data)) {
+    for (const e of validateTable.errors ?? []) {
+      const m = /^\/scenarios\/(\d+)(?:\/steps\/(\d+))?(.*)$/.exec(e.instancePath);
+      const scenarioId = m ? (data as ScenarioTable).scenarios?.[Number(m[1])]?.id : undefined;
+      const [message] = describeErrors([e]);
+      if (!message) continue;
+      problems.push({
+        file,
+        scenario: typeof scenarioId === 'string' ? scenarioId : m ? `#${m[1]}` : undefined,
+        step: m?.[2] !== undefined ? Number(m[2]) : undefined,
+        path: m ? m[3] || '/' : e.instancePath || '/',
+        message: message.replace(/^[^:]*: /, ''),
+      });
+    }
+    return null;
+  }
+  const table = data as unknown as ScenarioTable;
+  const mech = mechanisms().get(table.mechanism);
+  if (!mech) {
+    problems.push({ file, path: '/mechanism', message: `unknown mechanism '${table.mechanism}' (known: ${[...mechanisms().keys()].join(', ')})` });
+    return null;
+  }
+  return table.scenarios.map((s) => {
+    checkScenario(s, mech, file, problems);
+    return { ...s, mechanism: table.mechanism, file, doc: table.doc };
+  });
+}
+
+function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems: TableProblem[]): void {
+  const at = (path: string, message: string, step?: number) => problems.push({ file, scenario: s.id, step, path, message });
+  if (!s.id.startsWith(`${mech.name}.`)) at('/id', `must start with '${mech.name}.'`);
+  if (!mech.validateConfig(s.config ?? {})) {
+    for (const line of describeErrors(mech.validateConfig.errors, '/config')) at('', line);
+  }
+  const fields = mech.observationFields;
+  const checkNames = (expr: string, path: string, step?: number) => {
+    try {
+      for (const name of namesIn(expr)) {
+        const field = name.startsWith('start.') ? name.slice(6) : name;
+        if (!fields.has(field)) at(path, `expression reads unknown observation '${name}'`, step);
+      }
+    } catch (e) {
+      if (e instanceof ExprError) at(path, e.message, step);
+      else throw e;
+    }
+  };
+  s.steps.forEach((step, i) => {
+    const op = mech.ops.get(step.op);
+    if (!op) {
+      at('/op', `unknown ${mech.name} op '${step.op}' (known: ${[...mech.ops.keys()].join(', ')})`, i);
+      return;
+    }
+    if (s.layer === 'abi' && op.layer !== 'abi') at('/op', `'${step.op}' is an internal op; an abi scenario may use only abi ops`, i);
+    const args = step.args ?? {};
+    if (!op.validateArgs(args)) for (const line of describeErrors(op.validateArgs.errors, '/args')) at('', line, i);
+    for (const [k, v] of Object.entries(args)) {
+      if (v && typeof v === 'object' && 'expr' in v) checkNames(String((v as { expr: unknown }).expr), `/args/${k}/expr`, i);
+    }
+    for (const [k, v] of Object.entries(step.expect?.observe ?? {})) {
+      if (!fields.has(k)) at(`/expect/observe/${k}`, `unknown ${mech.name} observation (known: ${[...fields].join(', ')})`, i);
+      if (v && typeof v === 'object' && 'expr' in v) checkNames(v.expr, `/expect/observe/${k}/expr`, i);
+    }
+  });
+}
