@@ -40,7 +40,9 @@ export interface Request {
   jsonrpc: '2.0';
   id: number;
   method: 'hello' | 'open' | 'step' | 'steps' | 'observe' | 'close';
-  params: {};
+  params: {
+    [k: string]: unknown | undefined;
+  };
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -95,7 +97,9 @@ export interface HelloResult {
  */
 export interface OpenParams {
   mechanism: string;
-  config: {};
+  config: {
+    [k: string]: unknown | undefined;
+  };
   /**
    * Kernel version a model should behave as; a real kernel ignores it.
    */
@@ -114,7 +118,9 @@ export interface StepRequest {
   /**
    * Concrete values: the runner has already evaluated any expressions.
    */
-  args: {};
+  args: {
+    [k: string]: unknown | undefined;
+  };
   /**
    * Process performing the step; absent means 'main'.
    */

@@ -67,7 +67,9 @@ export interface Scenario {
   /**
    * Mechanism configuration; validated by the mechanism's schema.
    */
-  config?: {};
+  config?: {
+    [k: string]: unknown | undefined;
+  };
   /**
    * @minItems 1
    */
@@ -104,7 +106,9 @@ export interface Step {
   /**
    * Validated by the mechanism's schema; any value may be an Expr.
    */
-  args?: {};
+  args?: {
+    [k: string]: unknown | undefined;
+  };
   /**
    * Process that performs the step; default 'main'.
    */

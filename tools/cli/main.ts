@@ -8,6 +8,7 @@ import { citeCommand } from './cite.ts';
 import { serve } from '../impl/serve.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
+import { replayJournal } from '../linux/guard.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -20,7 +21,7 @@ export function program(setExit: (code: number) => void): Command {
 
   p.command('run')
     .description('run scenarios against an implementation and compare every step')
-    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND', 'oracle')
+    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux', 'oracle')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
     .option('--filter <glob>', "only scenario ids matching this glob, e.g. 'overcommit.mode2.*'")
     .option('--kernel <version>', 'kernel release a model behaves as (real kernels report their own)')
@@ -28,6 +29,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--output <file>', 'write the json/junit report to this file instead of stdout')
     .option('--timeout <seconds>', 'per-request timeout for exec implementations', '30')
     .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .option('-v, --verbose', 'show the reason of every skip')
     .action(async (o) => setExit(await runCommand(o)));
 
@@ -67,6 +69,11 @@ export function program(setExit: (code: number) => void): Command {
 /** Runs the CLI and returns the exit code: 0 good, 1 failures found, 2 usage or input errors. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
+  // A host run killed outright leaves its journal behind: put the machine back first.
+  if (process.getuid?.() === 0) {
+    const restored = replayJournal();
+    if (restored) process.stderr.write(`mmspec: ${restored}\n`);
+  }
   try {
     await program((c) => (code = c)).parseAsync(argv);
     return code;

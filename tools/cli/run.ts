@@ -15,6 +15,7 @@ export interface RunFlags {
   timeout: string;
   tables?: string;
   verbose?: boolean;
+  allowHostChanges?: boolean;
 }
 
 export async function runCommand(o: RunFlags): Promise<number> {
@@ -26,7 +27,7 @@ export async function runCommand(o: RunFlags): Promise<number> {
   const scenarios = selectScenarios(all, { mechanisms: o.mechanism, filter: o.filter });
   if (!scenarios.length) throw new UserError(`no scenario matches${o.filter ? ` --filter ${o.filter}` : ''}`);
 
-  const impl = await resolveImplementation(o.impl, { timeoutMs: timeout * 1000 });
+  const impl = await resolveImplementation(o.impl, { timeoutMs: timeout * 1000, allowHostChanges: o.allowHostChanges });
   const pretty = o.reporter === 'pretty';
   const log = (s: string) => (pretty ? process.stdout : process.stderr).write(`${s}\n`);
   try {

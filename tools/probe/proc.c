@@ -22,7 +22,7 @@
 #define MAX_MAPS 256
 
 static char rx[PROBE_MSG_MAX + 1];
-static char arena_block[128 * 1024];
+static char arena_block[64 * 1024];
 static jarena arena;
 static char txmem[2048];
 static mapping maps[MAX_MAPS];

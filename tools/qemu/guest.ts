@@ -5,11 +5,24 @@
 // stdin/stdout carry the line protocol, like any `exec:` implementation. The first serial port,
 // /dev/ttyS0, is the kernel console, logged to a file and shown (its tail) when the guest fails.
 //
-// One guest serves many scenarios: it boots on the first describe()/open() and stays up until
-// dispose(). A guest that never boots, hangs, crashes or sends garbage is killed and reported as an
-// ImplFailure carrying the console tail; the next open() boots a fresh one.
+// Three layers, so the protocol part can be swapped:
+//   QemuMachine  one QEMU process: launch, wait for the ready line, lines in and out, stop.
+//   QemuGuest    the Implementation: many scenarios per boot, failures -> ImplFailure with the
+//                console tail, the next open() reboots. Uses its own small LineRpc (below).
+//   QemuTransport  the same machine as a LineTransport for tools/impl/rpc.ts's generic client.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, constants as fsc, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  constants as fsc,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -24,6 +37,7 @@ import {
   type StepRequest,
   type StepResult,
 } from '../impl/types.ts';
+import type { LineTransport } from '../impl/rpc.ts';
 import { GUEST_READY } from './initramfs.ts';
 import { type Log, stderrLog, which } from './host.ts';
 
@@ -44,7 +58,7 @@ export interface QemuGuestOptions {
   bootTimeoutMs?: number;
   /** Per request once booted. Default 60 s (TCG is slow). */
   requestTimeoutMs?: number;
-  /** Budget of a first KVM boot under accel=auto before falling back to TCG. Default 10 s (TCG boots in 4–9 s). */
+  /** Budget of a first KVM boot under accel=auto before falling back to TCG. Default 10 s (TCG boots in 4–11 s). */
   kvmTryTimeoutMs?: number;
   /** Extra kernel command line, after `console=ttyS0 quiet panic=-1`. */
   append?: string;
@@ -57,12 +71,12 @@ export interface QemuGuestOptions {
   log?: Log;
 }
 
-const DEFAULTS = {
-  bootTimeoutMs: 120_000,
-  requestTimeoutMs: 60_000,
-  kvmTryTimeoutMs: 10_000,
-  consoleTailLines: 40,
-};
+type Resolved = Required<Pick<QemuGuestOptions, 'bootTimeoutMs' | 'requestTimeoutMs' | 'kvmTryTimeoutMs' | 'consoleTailLines' | 'log'>> &
+  QemuGuestOptions;
+
+function withDefaults(opts: QemuGuestOptions): Resolved {
+  return { bootTimeoutMs: 120_000, requestTimeoutMs: 60_000, kvmTryTimeoutMs: 10_000, consoleTailLines: 40, log: stderrLog, ...opts };
+}
 
 /** The QEMU arguments for one boot (exported so the command line can be shown and tested). */
 export function qemuArgs(o: {
@@ -96,9 +110,321 @@ export function qemuArgs(o: {
   ];
 }
 
+function qemuBinary(o: QemuGuestOptions): string {
+  const q = o.qemu ?? which('qemu-system-x86_64');
+  if (!q) {
+    throw new ImplFailure(
+      'qemu-system-x86_64 not found: apt-get install --no-install-recommends qemu-system-x86 (or run `mmspec kernel fetch`)',
+    );
+  }
+  return q;
+}
+
+function clip(s: string, n = 200): string {
+  return s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
+}
+
 // ---------------------------------------------------------------------------------------------
-// Minimal JSON-RPC over lines. Kept apart so the generic client planned in tools/impl/ can
-// replace it: the guest only needs call(), receive() and abort().
+// KVM or TCG
+
+/**
+ * Has a KVM boot worked (true), failed (false), or not been tried (undefined)? Kept per process and
+ * in ${XDG_CACHE_HOME:-~/.cache}/mmspec/qemu-kvm.json, keyed by the host kernel and the QEMU binary,
+ * so a host where KVM does not work pays for the attempt once.
+ */
+let kvmVerdict: boolean | undefined;
+
+function kvmVerdictFile(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mmspec', 'qemu-kvm.json');
+}
+
+function kvmHostKey(qemu: string): string {
+  let q = qemu;
+  try {
+    const st = statSync(qemu);
+    q = `${qemu}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    /* keep the path */
+  }
+  return `${release()}|${q}`;
+}
+
+function loadKvmVerdict(qemu: string): boolean | undefined {
+  if (kvmVerdict !== undefined) return kvmVerdict;
+  try {
+    const v = JSON.parse(readFileSync(kvmVerdictFile(), 'utf8')) as { key?: string; works?: boolean };
+    if (v.key === kvmHostKey(qemu) && typeof v.works === 'boolean') kvmVerdict = v.works;
+  } catch {
+    /* none yet */
+  }
+  return kvmVerdict;
+}
+
+function saveKvmVerdict(qemu: string, works: boolean, why: string): void {
+  kvmVerdict = works;
+  try {
+    mkdirSync(dirname(kvmVerdictFile()), { recursive: true });
+    writeFileSync(kvmVerdictFile(), `${JSON.stringify({ key: kvmHostKey(qemu), works, why, at: new Date().toISOString() }, null, 2)}\n`);
+  } catch {
+    /* the cache is an optimisation */
+  }
+}
+
+function kvmOpens(): boolean {
+  try {
+    closeSync(openSync('/dev/kvm', fsc.O_RDWR));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** QEMU stderr after which the guest never runs again (QEMU itself stays up, paused). */
+const FATAL_QEMU_STDERR = /KVM internal error|emulation failure|failed to set MSR|Assertion .* failed/;
+
+// ---------------------------------------------------------------------------------------------
+// QemuMachine: one QEMU process. Every live one is killed if this Node process exits without
+// stopping it; QEMU also runs under `setpriv --pdeathsig SIGKILL` when setpriv exists, so it dies
+// with this process even after a SIGKILL.
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) if (c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    });
+  }
+}
+
+let machineSerial = 0;
+
+export class QemuMachine {
+  readonly consoleLog: string;
+  readonly startedAt = Date.now();
+  private child: ChildProcess | null = null;
+  private stderr: string[] = [];
+  private preReady: string[] = [];
+  private onLine: ((line: string) => void) | null = null;
+  private onDeath: ((reason: string) => void) | null = null;
+  /** Why the machine is unusable (it exited, was killed, or QEMU reported a fatal error), or null. */
+  dead: string | null = null;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  ready = false;
+  readyLine = '';
+  readonly exited: Promise<void>;
+  private resolveExited!: () => void;
+
+  constructor(
+    private readonly o: Resolved,
+    readonly accel: 'tcg' | 'kvm',
+    workDir: string,
+  ) {
+    this.consoleLog = join(workDir, `console-${++machineSerial}.log`);
+    this.exited = new Promise<void>((r) => (this.resolveExited = r));
+  }
+
+  get label(): string {
+    return this.o.label ?? this.o.kernel;
+  }
+
+  /**
+   * Launches QEMU and resolves once the guest wrote its ready line on ttyS1; rejects (after killing
+   * QEMU) when QEMU exits, reports a fatal error or the timeout passes. Afterwards every line on
+   * ttyS1 goes to onLine, and onDeath is told once when the machine dies.
+   */
+  async start(onLine: (line: string) => void, onDeath: (reason: string) => void, timeoutMs: number): Promise<void> {
+    const args = qemuArgs({ kernel: this.o.kernel, initrd: this.o.initrd, consoleLog: this.consoleLog, accel: this.accel, append: this.o.append, extraArgs: this.o.extraArgs });
+    const qemu = qemuBinary(this.o);
+    for (const f of [this.o.kernel, this.o.initrd]) if (!existsSync(f)) throw new ImplFailure(`${f} does not exist`);
+    const setpriv = which('setpriv');
+    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemu, ...args]] : [qemu, args];
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    track(child);
+
+    let bootFail: ((reason: string) => void) | null = null;
+    let bootReady: (() => void) | null = null;
+    const die = (reason: string) => {
+      if (this.dead) return;
+      this.dead = reason;
+      bootFail?.(reason);
+      this.onDeath?.(reason);
+    };
+
+    child.on('error', (e) => this.stderr.push(`spawn error: ${e.message}\n`));
+    child.stdin!.on('error', () => undefined); // EPIPE after QEMU died: reported through 'exit'
+    child.stderr!.on('data', (b: Buffer) => {
+      const text = b.toString('utf8');
+      this.stderr.push(text);
+      if (this.stderr.length > 200) this.stderr.splice(0, this.stderr.length - 200);
+      const fatal = FATAL_QEMU_STDERR.exec(text);
+      if (fatal && this.exit === null) {
+        die(`QEMU reported: ${fatal[0]}`);
+        void this.kill();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      die(this.ready ? 'the guest stopped (its probe exited or the kernel died)' : 'QEMU exited before the guest was ready');
+      this.resolveExited();
+    });
+
+    // ttyS1 -> lines. Before the ready line only the marker matters; after it, all is protocol.
+    let buf = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buf += chunk;
+      if (buf.length > 64 * 1024 * 1024) {
+        die('the guest sent a line longer than 64 MiB');
+        void this.kill();
+        return;
+      }
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        if (!this.ready) {
+          if (line.startsWith(GUEST_READY)) {
+            this.ready = true;
+            this.readyLine = line;
+            bootReady?.();
+          } else if (line.trim()) this.preReady.push(clip(line));
+        } else if (line.trim() && !this.dead) {
+          this.onLine?.(line);
+        }
+      }
+    });
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ready line from the guest within ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs);
+        bootReady = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        bootFail = (reason) => {
+          clearTimeout(timer);
+          reject(new Error(reason));
+        };
+      });
+    } catch (e) {
+      this.dead ??= (e as Error).message;
+      await this.kill();
+      throw this.failure((e as Error).message);
+    } finally {
+      bootFail = bootReady = null;
+    }
+    this.onLine = onLine;
+    this.onDeath = onDeath;
+  }
+
+  send(line: string): void {
+    if (this.child?.stdin?.writable && !this.dead) this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Seconds since launch. */
+  uptime(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+
+  /** QEMU's stderr, anything on ttyS1 before the ready line, and the console tail. */
+  diagnostics(): string {
+    const parts: string[] = [];
+    const qerr = this.stderr.join('').trim();
+    if (qerr) parts.push(`--- qemu stderr ---\n${qerr.split('\n').slice(-20).join('\n')}`);
+    if (this.preReady.length) parts.push(`--- ttyS1 before the ready line ---\n${this.preReady.slice(-10).join('\n')}`);
+    parts.push(`--- console, last ${this.o.consoleTailLines} lines of ${this.consoleLog} ---\n${consoleTail(this.consoleLog, this.o.consoleTailLines)}`);
+    return parts.join('\n');
+  }
+
+  /** An ImplFailure naming the machine and the reason, with diagnostics() as its stderr. */
+  failure(reason: string): ImplFailure {
+    const exit = this.exit ? ` (QEMU ${this.exit.signal ? `killed by ${this.exit.signal}` : `exited ${this.exit.code}`})` : '';
+    const panic = consolePanic(this.consoleLog);
+    return new ImplFailure(
+      `qemu guest ${this.label} (${this.accel}): ${reason}${exit}${panic ? `; console: ${panic}` : ''}`,
+      this.diagnostics(),
+    );
+  }
+
+  /** Kills QEMU at once and waits until it is gone. */
+  async kill(): Promise<void> {
+    this.dead ??= 'killed';
+    if (this.child && this.exit === null && this.child.pid !== undefined) {
+      try {
+        process.kill(this.child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      await this.exited;
+    }
+  }
+
+  /**
+   * Ends a healthy machine: closes QEMU's stdin, gives the guest a moment to power off, then
+   * SIGTERM (QEMU quits cleanly) and finally SIGKILL. The probe cannot see the end of its input
+   * over a serial port, so in practice SIGTERM ends it; there is no disk, so nothing is lost.
+   */
+  async shutdown(graceMs = 500): Promise<void> {
+    if (!this.child || this.exit !== null) return;
+    this.dead ??= 'shut down';
+    this.child.stdin?.end();
+    const waitFor = (ms: number) =>
+      Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (await waitFor(graceMs)) return;
+    try {
+      process.kill(this.child.pid!, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    if (await waitFor(3000)) return;
+    await this.kill();
+  }
+}
+
+/**
+ * Boots a machine with the accelerator asked for; under `auto`, tries KVM first when /dev/kvm opens
+ * and KVM has not failed on this host before, and falls back to TCG.
+ */
+export async function bootMachine(
+  o: Resolved,
+  workDir: string,
+  onLine: (line: string) => void,
+  onDeath: (reason: string) => void,
+  timeoutMs: number,
+): Promise<QemuMachine> {
+  const want = o.accel ?? ((process.env.MMSPEC_QEMU_ACCEL as Accel | undefined) || 'auto');
+  if (want !== 'auto' && want !== 'tcg' && want !== 'kvm') throw new ImplFailure(`unknown accel ${want}: auto, tcg or kvm`);
+  const label = o.label ?? o.kernel;
+  const attempt = async (accel: 'tcg' | 'kvm', ms: number) => {
+    const m = new QemuMachine(o, accel, workDir);
+    o.log(`qemu: booting ${label} (${accel})…`);
+    await m.start(onLine, onDeath, ms);
+    return m;
+  };
+  if (want === 'auto' && kvmOpens() && loadKvmVerdict(qemuBinary(o)) !== false) {
+    const known = kvmVerdict === true;
+    try {
+      const m = await attempt('kvm', known ? timeoutMs : Math.min(o.kvmTryTimeoutMs, timeoutMs));
+      if (!known) saveKvmVerdict(qemuBinary(o), true, 'booted');
+      return m;
+    } catch (e) {
+      if (known) throw e; // KVM worked here before: this is the guest's failure
+      const why = (e as Error).message.split('\n')[0]!;
+      saveKvmVerdict(qemuBinary(o), false, why);
+      o.log(`qemu: KVM boot failed (${why}); using TCG from now on (remembered in ${kvmVerdictFile()})`);
+    }
+  }
+  return attempt(want === 'kvm' ? 'kvm' : 'tcg', timeoutMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Minimal JSON-RPC over lines, used by QemuGuest. Kept apart so it can give way to the generic
+// client in tools/impl/rpc.ts (QemuTransport below already plugs the machine into that one).
 
 interface Pending {
   id: number;
@@ -113,7 +439,7 @@ class LineRpc {
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** send writes one line (without its newline); broken is told of a protocol violation. */
+  /** send writes one line (without its newline); broken is told of a protocol violation or timeout. */
   constructor(
     private readonly send: (line: string) => void,
     private readonly broken: (reason: string) => void,
@@ -183,107 +509,19 @@ class LineRpc {
   }
 }
 
-function clip(s: string, n = 200): string {
-  return s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
-}
-
 // ---------------------------------------------------------------------------------------------
-// QEMU processes: every live one is killed if this Node process exits without dispose().
+// QemuGuest: the Implementation.
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) if (c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-    });
-  }
-}
-
-/**
- * Has a KVM boot worked (true), failed (false), or not been tried (undefined)? Kept per process and
- * in ${XDG_CACHE_HOME:-~/.cache}/mmspec/qemu-kvm.json, keyed by the host kernel and the QEMU binary,
- * so a host where KVM does not work pays for the attempt once.
- */
-let kvmVerdict: boolean | undefined;
-
-function kvmVerdictFile(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mmspec', 'qemu-kvm.json');
-}
-
-function kvmHostKey(qemu: string): string {
-  let q = qemu;
-  try {
-    const st = statSync(qemu);
-    q = `${qemu}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    /* keep the path */
-  }
-  return `${release()}|${q}`;
-}
-
-function loadKvmVerdict(qemu: string): boolean | undefined {
-  if (kvmVerdict !== undefined) return kvmVerdict;
-  try {
-    const v = JSON.parse(readFileSync(kvmVerdictFile(), 'utf8')) as { key?: string; works?: boolean };
-    if (v.key === kvmHostKey(qemu) && typeof v.works === 'boolean') kvmVerdict = v.works;
-  } catch {
-    /* none yet */
-  }
-  return kvmVerdict;
-}
-
-function saveKvmVerdict(qemu: string, works: boolean, why: string): void {
-  kvmVerdict = works;
-  try {
-    mkdirSync(dirname(kvmVerdictFile()), { recursive: true });
-    writeFileSync(kvmVerdictFile(), `${JSON.stringify({ key: kvmHostKey(qemu), works, why, at: new Date().toISOString() }, null, 2)}\n`);
-  } catch {
-    /* the cache is an optimisation */
-  }
-}
-
-/** QEMU stderr lines after which the guest never runs again (QEMU itself stays up, paused). */
-const FATAL_QEMU_STDERR = /KVM internal error|emulation failure|failed to set MSR|Assertion .* failed/;
-
-function kvmOpens(): boolean {
-  try {
-    closeSync(openSync('/dev/kvm', fsc.O_RDWR));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface Vm {
+interface Boot {
   gen: number;
-  child: ChildProcess;
-  accel: 'tcg' | 'kvm';
-  consoleLog: string;
+  machine: QemuMachine;
   rpc: LineRpc;
-  stderr: string[];
-  /** Resolves when QEMU has exited. */
-  exited: Promise<void>;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
-  /** Set when the guest broke (protocol violation, timeout, exit). */
-  broken: string | null;
-  onReady: (() => void) | null;
-  /** Set while booting: fails the boot at once. */
-  fatal: ((reason: string) => void) | null;
-  ready: boolean;
-  startedAt: number;
-  /** Lines on ttyS1 before the ready line (should be none). */
-  preReady: string[];
 }
 
 export class QemuGuest implements Implementation {
-  private readonly o: Required<Omit<QemuGuestOptions, 'append' | 'extraArgs' | 'workDir' | 'qemu' | 'accel' | 'label'>> &
-    QemuGuestOptions;
-  private vm: Vm | null = null;
-  private booting: Promise<Vm> | null = null;
+  private readonly o: Resolved;
+  private boot: Boot | null = null;
+  private booting: Promise<Boot> | null = null;
   private gen = 0;
   private info: ImplementationInfo | null = null;
   private readonly workDir: string;
@@ -294,16 +532,10 @@ export class QemuGuest implements Implementation {
   readonly bootTimes: { accel: string; seconds: number }[] = [];
 
   constructor(opts: QemuGuestOptions) {
-    this.o = { ...DEFAULTS, log: stderrLog, ...opts };
+    this.o = withDefaults(opts);
     this.ownWorkDir = !opts.workDir;
     this.workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'mmspec-qemu-'));
   }
-
-  private get label(): string {
-    return this.o.label ?? this.o.kernel;
-  }
-
-  // --- Implementation ---------------------------------------------------------------------
 
   async describe(): Promise<ImplementationInfo> {
     await this.up();
@@ -311,44 +543,47 @@ export class QemuGuest implements Implementation {
   }
 
   async open(params: OpenParams): Promise<OpenOutcome> {
-    const vm = await this.up(); // boots a fresh guest after a failure
-    const r = (await this.call(vm, 'open', params)) as { session?: unknown; skip?: unknown };
-    if (typeof r?.session === 'string') return { session: `g${vm.gen}.${r.session}` };
+    const b = await this.up(); // boots a fresh guest after a failure
+    const r = (await this.call(b, 'open', params)) as { session?: unknown; skip?: unknown };
+    // Sessions carry the boot number, so a session of a guest that failed is never sent to its successor.
+    if (typeof r?.session === 'string') return { session: `g${b.gen}.${r.session}` };
     if (typeof r?.skip === 'string') return { skip: r.skip };
-    return this.fail(vm, `open answered neither session nor skip: ${clip(JSON.stringify(r))}`);
+    return this.fail(b, `open answered neither session nor skip: ${clip(JSON.stringify(r))}`);
   }
 
   async step(session: string, step: StepRequest): Promise<StepResult> {
-    const { vm, id } = this.session(session);
-    return (await this.call(vm, 'step', { session: id, step })) as StepResult;
+    const { b, id } = this.session(session);
+    return (await this.call(b, 'step', { session: id, step })) as StepResult;
   }
 
   async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
-    const { vm, id } = this.session(session);
-    const r = (await this.call(vm, 'steps', { session: id, steps })) as { results?: unknown };
-    if (!Array.isArray(r?.results)) return this.fail(vm, 'steps answered without a results array');
+    const { b, id } = this.session(session);
+    const r = (await this.call(b, 'steps', { session: id, steps })) as { results?: unknown };
+    if (!Array.isArray(r?.results)) return this.fail(b, 'steps answered without a results array');
+    if (r.results.length !== steps.length) return this.fail(b, `steps answered ${r.results.length} results to ${steps.length} steps`);
     return r.results as StepResult[];
   }
 
   async observe(session: string): Promise<Observation> {
-    const { vm, id } = this.session(session);
-    const r = (await this.call(vm, 'observe', { session: id })) as { observation?: unknown };
-    if (typeof r?.observation !== 'object' || r.observation === null) return this.fail(vm, 'observe answered without an observation');
+    const { b, id } = this.session(session);
+    const r = (await this.call(b, 'observe', { session: id })) as { observation?: unknown };
+    if (typeof r?.observation !== 'object' || r.observation === null) return this.fail(b, 'observe answered without an observation');
     return r.observation as Observation;
   }
 
   async close(session: string): Promise<void> {
     const m = /^g(\d+)\.(.*)$/s.exec(session);
+    const b = this.boot;
     // A session of a guest that is gone has nothing left to close.
-    if (!m || !this.vm || Number(m[1]) !== this.vm.gen || this.vm.broken) return;
-    await this.call(this.vm, 'close', { session: m[2] });
+    if (!m || !b || Number(m[1]) !== b.gen || b.machine.dead) return;
+    await this.call(b, 'close', { session: m[2] });
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
     if (this.booting) await this.booting.catch(() => undefined);
-    if (this.vm) await this.shutdown(this.vm, 'dispose');
-    this.vm = null;
+    if (this.boot) await this.boot.machine.shutdown();
+    this.boot = null;
     if (this.ownWorkDir) {
       if (this.failures === 0) rmSync(this.workDir, { recursive: true, force: true });
       else this.o.log(`qemu: console logs of the failed guest(s) kept in ${this.workDir}`);
@@ -360,263 +595,152 @@ export class QemuGuest implements Implementation {
     return this.call(await this.up(), method, params);
   }
 
-  /** The QEMU command line the next boot uses. */
+  /** The QEMU command line a boot uses (the console log file name varies per boot). */
   commandLine(accel: 'tcg' | 'kvm' = 'tcg'): string[] {
-    return [this.qemuBinary(), ...qemuArgs({ kernel: this.o.kernel, initrd: this.o.initrd, consoleLog: join(this.workDir, 'console-N.log'), accel, append: this.o.append, extraArgs: this.o.extraArgs })];
+    return [
+      qemuBinary(this.o),
+      ...qemuArgs({ kernel: this.o.kernel, initrd: this.o.initrd, consoleLog: join(this.workDir, 'console-N.log'), accel, append: this.o.append, extraArgs: this.o.extraArgs }),
+    ];
   }
 
-  // --- sessions and calls -----------------------------------------------------------------
-
-  private session(session: string): { vm: Vm; id: string } {
+  private session(session: string): { b: Boot; id: string } {
     const m = /^g(\d+)\.(.*)$/s.exec(session);
     if (!m) throw new ImplFailure(`unknown session ${session}`);
-    const vm = this.vm;
-    if (!vm || Number(m[1]) !== vm.gen) {
+    const b = this.boot;
+    if (!b || Number(m[1]) !== b.gen) {
       throw new ImplFailure(`session ${session} belonged to a guest that is gone (it failed or was restarted)`);
     }
-    if (vm.broken) throw this.failure(vm, vm.broken);
-    return { vm, id: m[2]! };
+    if (b.machine.dead) throw this.failure(b, b.machine.dead);
+    return { b, id: m[2]! };
   }
 
-  private async call(vm: Vm, method: string, params: unknown, timeoutMs = this.o.requestTimeoutMs): Promise<unknown> {
-    if (vm.broken) throw this.failure(vm, vm.broken);
+  private async call(b: Boot, method: string, params: unknown): Promise<unknown> {
+    if (b.machine.dead) throw this.failure(b, b.machine.dead);
     try {
-      return await vm.rpc.call(method, params, timeoutMs);
+      return await b.rpc.call(method, params, this.o.requestTimeoutMs);
     } catch (e) {
       if (e instanceof ImplFailure) {
-        await this.kill(vm);
-        throw this.failure(vm, e.message);
+        await b.machine.kill();
+        throw this.failure(b, e.message);
       }
       throw e;
     }
   }
 
-  private async fail(vm: Vm, reason: string): Promise<never> {
-    vm.broken ??= reason;
-    await this.kill(vm);
-    throw this.failure(vm, reason);
+  private async fail(b: Boot, reason: string): Promise<never> {
+    b.machine.dead ??= reason;
+    await b.machine.kill();
+    throw this.failure(b, reason);
   }
 
-  /** An ImplFailure whose stderr holds QEMU's stderr and the console tail. */
-  private failure(vm: Vm, reason: string): ImplFailure {
+  private failure(b: Boot, reason: string): ImplFailure {
     this.failures++;
-    const parts: string[] = [];
-    const qerr = vm.stderr.join('').trim();
-    if (qerr) parts.push(`--- qemu stderr ---\n${qerr.split('\n').slice(-20).join('\n')}`);
-    if (vm.preReady.length) parts.push(`--- ttyS1 before the ready line ---\n${vm.preReady.slice(-10).join('\n')}`);
-    parts.push(`--- console, last ${this.o.consoleTailLines} lines of ${vm.consoleLog} ---\n${consoleTail(vm.consoleLog, this.o.consoleTailLines)}`);
-    const exit = vm.exit ? ` (QEMU ${vm.exit.signal ? `killed by ${vm.exit.signal}` : `exited ${vm.exit.code}`})` : '';
-    return new ImplFailure(`qemu guest ${this.label} (${vm.accel}): ${reason}${exit}`, parts.join('\n'));
+    return b.machine.failure(reason);
   }
 
-  // --- booting ----------------------------------------------------------------------------
-
-  private qemuBinary(): string {
-    const q = this.o.qemu ?? which('qemu-system-x86_64');
-    if (!q) {
-      throw new ImplFailure(
-        'qemu-system-x86_64 not found: apt-get install --no-install-recommends qemu-system-x86 (or run `mmspec kernel fetch`)',
-      );
-    }
-    return q;
-  }
-
-  private async up(): Promise<Vm> {
+  private async up(): Promise<Boot> {
     if (this.disposed) throw new ImplFailure('qemu guest used after dispose()');
-    if (this.vm && !this.vm.broken && this.vm.exit === null) return this.vm;
-    if (this.vm) {
-      await this.kill(this.vm);
-      this.vm = null;
+    if (this.boot && !this.boot.machine.dead) return this.boot;
+    if (this.boot) {
+      await this.boot.machine.kill();
+      this.boot = null;
     }
-    this.booting ??= this.bootWithFallback().finally(() => (this.booting = null));
+    this.booting ??= this.start().finally(() => (this.booting = null));
     return this.booting;
   }
 
-  private async bootWithFallback(): Promise<Vm> {
-    const want = this.o.accel ?? ((process.env.MMSPEC_QEMU_ACCEL as Accel | undefined) || 'auto');
-    if (want !== 'auto' && want !== 'tcg' && want !== 'kvm') throw new ImplFailure(`unknown accel ${want}: auto, tcg or kvm`);
-    if (want === 'auto' && kvmOpens() && loadKvmVerdict(this.qemuBinary()) !== false) {
-      const tried = kvmVerdict;
-      try {
-        const vm = await this.boot('kvm', tried ? this.o.bootTimeoutMs : Math.min(this.o.kvmTryTimeoutMs, this.o.bootTimeoutMs));
-        if (!tried) saveKvmVerdict(this.qemuBinary(), true, 'booted');
-        return vm;
-      } catch (e) {
-        if (tried) throw e; // KVM worked before: this is a real failure
-        this.failures--; // not the guest's fault
-        const why = (e as Error).message.split('\n')[0]!;
-        saveKvmVerdict(this.qemuBinary(), false, why);
-        this.o.log(`qemu: KVM boot failed (${why}); using TCG from now on (remembered in ${kvmVerdictFile()})`);
-      }
-    }
-    return this.boot(want === 'kvm' ? 'kvm' : 'tcg', this.o.bootTimeoutMs);
-  }
-
-  private async boot(accel: 'tcg' | 'kvm', timeoutMs: number): Promise<Vm> {
+  private async start(): Promise<Boot> {
     const gen = ++this.gen;
-    const consoleLog = join(this.workDir, `console-${gen}.log`);
-    const args = qemuArgs({ kernel: this.o.kernel, initrd: this.o.initrd, consoleLog, accel, append: this.o.append, extraArgs: this.o.extraArgs });
-    const qemu = this.qemuBinary();
-    for (const f of [this.o.kernel, this.o.initrd]) if (!existsSync(f)) throw new ImplFailure(`${f} does not exist`);
-    // setpriv --pdeathsig: QEMU dies with this process even when it is killed without a chance to clean up.
-    const setpriv = which('setpriv');
-    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemu, ...args]] : [qemu, args];
-    this.o.log(`qemu: booting ${this.label} (${accel})…`);
-    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-    track(child);
-
-    let resolveExit!: () => void;
-    const vm: Vm = {
-      gen,
-      child,
-      accel,
-      consoleLog,
-      stderr: [],
-      exited: new Promise<void>((r) => (resolveExit = r)),
-      exit: null,
-      broken: null,
-      onReady: null,
-      fatal: null,
-      ready: false,
-      startedAt: Date.now(),
-      preReady: [],
-      rpc: undefined as unknown as LineRpc,
-    };
-    vm.rpc = new LineRpc(
-      (line) => {
-        if (child.stdin?.writable) child.stdin.write(`${line}\n`);
-      },
+    let rpc: LineRpc | null = null;
+    let machine: QemuMachine | null = null;
+    const t0 = Date.now();
+    try {
+      machine = await bootMachine(
+        this.o,
+        this.workDir,
+        (line) => rpc?.receive(line),
+        (reason) => rpc?.abort(new ImplFailure(reason)),
+        this.o.bootTimeoutMs,
+      );
+    } catch (e) {
+      this.failures++;
+      throw e;
+    }
+    const m = machine;
+    rpc = new LineRpc(
+      (line) => m.send(line),
       (reason) => {
-        vm.broken ??= reason;
-        void this.kill(vm);
+        m.dead ??= reason;
+        void m.kill();
       },
     );
-    this.vm = vm;
-
-    child.on('error', (e) => {
-      vm.stderr.push(`spawn error: ${e.message}\n`);
-    });
-    child.stdin!.on('error', () => undefined); // EPIPE after QEMU died: reported through 'exit'
-    child.stderr!.on('data', (b: Buffer) => {
-      const text = b.toString('utf8');
-      vm.stderr.push(text);
-      if (vm.stderr.length > 200) vm.stderr.splice(0, vm.stderr.length - 200);
-      const fatal = FATAL_QEMU_STDERR.exec(text);
-      if (fatal && vm.exit === null) {
-        const reason = `QEMU reported: ${fatal[0]}`;
-        vm.broken ??= reason;
-        vm.rpc.abort(new ImplFailure(reason));
-        vm.fatal?.(reason);
-        void this.kill(vm);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      vm.exit = { code, signal };
-      vm.broken ??= 'QEMU exited';
-      vm.rpc.abort(new ImplFailure(vm.ready ? 'the guest stopped (QEMU exited)' : 'QEMU exited before the guest was ready'));
-      vm.onReady = null;
-      resolveExit();
-    });
-
-    // ttyS1 -> lines. Before the ready line only the marker matters; after it, all is protocol.
-    let buf = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buf += chunk;
-      if (buf.length > 64 * 1024 * 1024) {
-        vm.broken ??= 'the guest sent a line longer than 64 MiB';
-        void this.kill(vm);
-        return;
-      }
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (!vm.ready) {
-          if (line.startsWith(GUEST_READY)) {
-            vm.ready = true;
-            vm.onReady?.();
-          } else if (line.trim()) vm.preReady.push(clip(line));
-        } else if (line.trim()) {
-          vm.rpc.receive(line);
-        }
-      }
-    });
-
+    const b: Boot = { gen, machine: m, rpc };
     try {
-      const deadline = vm.startedAt + timeoutMs;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ImplFailure(`no ready line from the guest within ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs);
-        vm.onReady = () => {
-          clearTimeout(timer);
-          vm.fatal = null;
-          resolve();
-        };
-        vm.fatal = (reason) => {
-          clearTimeout(timer);
-          reject(new ImplFailure(reason));
-        };
-        vm.exited.then(() => {
-          clearTimeout(timer);
-          reject(new ImplFailure('QEMU exited before the guest was ready'));
-        });
-      });
-      const hello = (await vm.rpc.call('hello', { protocol: 1 }, Math.max(1000, deadline - Date.now()))) as {
-        protocol?: unknown;
-        implementation?: ImplementationInfo;
-      };
+      const left = Math.max(1000, t0 + this.o.bootTimeoutMs - Date.now());
+      const hello = (await rpc.call('hello', { protocol: 1 }, left)) as { protocol?: unknown; implementation?: ImplementationInfo };
       if (hello?.protocol !== 1 || typeof hello.implementation !== 'object' || hello.implementation === null) {
         throw new ImplFailure(`bad hello answer: ${clip(JSON.stringify(hello))}`);
       }
       this.info = hello.implementation;
-      const seconds = (Date.now() - vm.startedAt) / 1000;
-      this.bootTimes.push({ accel, seconds });
-      this.o.log(`qemu: booted ${this.label} (${hello.implementation.kernel ?? '?'}, ${accel}) in ${seconds.toFixed(1)} s`);
-      return vm;
     } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      vm.broken ??= reason;
-      await this.kill(vm);
-      if (this.vm === vm) this.vm = null;
-      throw e instanceof ImplError ? this.failure(vm, `hello failed: ${reason}`) : this.failure(vm, reason);
+      m.dead ??= (e as Error).message;
+      await m.kill();
+      throw this.failure(b, `hello failed: ${(e as Error).message}`);
     }
-  }
-
-  // --- stopping ---------------------------------------------------------------------------
-
-  /** Kills QEMU at once (after a failure) and waits for it to be gone. */
-  private async kill(vm: Vm): Promise<void> {
-    if (vm.exit === null && vm.child.pid !== undefined) {
-      try {
-        process.kill(vm.child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      await vm.exited;
-    }
-  }
-
-  /**
-   * Ends a healthy guest: closes QEMU's stdin, gives it a moment, then SIGTERM (QEMU quits
-   * cleanly) and finally SIGKILL. The probe cannot see the end of its input over a serial port,
-   * so the guest does not power off by itself; there is no disk, so nothing is lost.
-   */
-  private async shutdown(vm: Vm, why: string): Promise<void> {
-    if (vm.exit !== null) return;
-    vm.broken ??= why;
-    vm.child.stdin?.end();
-    const waitFor = (ms: number) =>
-      Promise.race([vm.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
-    if (await waitFor(500)) return;
-    try {
-      process.kill(vm.child.pid!, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    if (await waitFor(3000)) return;
-    await this.kill(vm);
+    const seconds = (Date.now() - m.startedAt) / 1000;
+    this.bootTimes.push({ accel: m.accel, seconds });
+    const uptime = /uptime=(\S+)/.exec(m.readyLine)?.[1];
+    this.o.log(
+      `qemu: booted ${m.label} (${this.info.kernel ?? '?'}, ${m.accel}) in ${seconds.toFixed(1)} s` +
+        (uptime ? ` (guest uptime ${uptime} s at the ready line)` : ''),
+    );
+    this.boot = b;
+    return b;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// QemuTransport: the machine as a LineTransport for tools/impl/rpc.ts (RpcImplementation), which
+// then does ids, timeouts and schema checks. start() returns once the guest is ready (boot timeout);
+// RpcImplementation sends hello under its own per-request timeout.
+
+export class QemuTransport implements LineTransport {
+  private readonly o: Resolved;
+  private machine: QemuMachine | null = null;
+  private last: QemuMachine | null = null;
+  private readonly workDir: string;
+
+  constructor(opts: QemuGuestOptions) {
+    this.o = withDefaults(opts);
+    this.workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'mmspec-qemu-'));
+  }
+
+  async start(onLine: (line: string) => void, onExit: (why: string) => void): Promise<void> {
+    let m: QemuMachine | null = null;
+    m = await bootMachine(this.o, this.workDir, onLine, (why) => {
+      if (this.machine === m) onExit(why);
+    }, this.o.bootTimeoutMs);
+    this.machine = this.last = m;
+    this.o.log(`qemu: ${m.label} ready after ${m.uptime().toFixed(1)} s (${m.accel})`);
+  }
+
+  send(line: string): void {
+    this.machine?.send(line);
+  }
+
+  diagnostics(): string {
+    return this.last?.diagnostics() ?? '';
+  }
+
+  async stop(): Promise<void> {
+    const m = this.machine;
+    this.machine = null;
+    if (m) await m.shutdown();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Console log helpers
 
 /** The last n lines of a console log, without carriage returns or escape sequences. */
 export function consoleTail(path: string, n: number): string {
@@ -630,4 +754,16 @@ export function consoleTail(path: string, n: number): string {
   const lines = text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g, '').replace(/\r/g, '').split('\n');
   while (lines.length && !lines[lines.length - 1]!.trim()) lines.pop();
   return lines.length ? lines.slice(-n).join('\n') : '(console log is empty)';
+}
+
+/** The first kernel panic, oops or BUG line of a console log, if any. */
+export function consolePanic(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const m = /(Kernel panic - not syncing:[^\r\n]*|BUG:[^\r\n]*|Oops:[^\r\n]*)/.exec(text);
+  return m ? clip(m[1]!.trim()) : null;
 }

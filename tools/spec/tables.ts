@@ -108,9 +108,14 @@ function loadTableFile(path: string, file: string, problems: TableProblem[]): Lo
 
 function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems: TableProblem[]): void {
   const at = (path: string, message: string, step?: number) => problems.push({ file, scenario: s.id, step, path, message });
+  // describeErrors gives "JSON/PATH: message"; keep the two apart.
+  const atLine = (line: string, step?: number) => {
+    const cut = line.indexOf(': ');
+    at(line.slice(0, cut), line.slice(cut + 2), step);
+  };
   if (!s.id.startsWith(`${mech.name}.`)) at('/id', `must start with '${mech.name}.'`);
   if (!mech.validateConfig(s.config ?? {})) {
-    for (const line of describeErrors(mech.validateConfig.errors, '/config')) at('', line);
+    for (const line of describeErrors(mech.validateConfig.errors, '/config')) atLine(line);
   }
   const fields = mech.observationFields;
   const checkNames = (expr: string, path: string, step?: number) => {
@@ -132,7 +137,7 @@ function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems:
     }
     if (s.layer === 'abi' && op.layer !== 'abi') at('/op', `'${step.op}' is an internal op; an abi scenario may use only abi ops`, i);
     const args = step.args ?? {};
-    if (!op.validateArgs(args)) for (const line of describeErrors(op.validateArgs.errors, '/args')) at('', line, i);
+    if (!op.validateArgs(args)) for (const line of describeErrors(op.validateArgs.errors, '/args')) atLine(line, i);
     for (const [k, v] of Object.entries(args)) {
       if (v && typeof v === 'object' && 'expr' in v) checkNames(String((v as { expr: unknown }).expr), `/args/${k}/expr`, i);
     }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate, ExprError, namesIn } from '../../tools/core/expr.ts';
+import { inRange, parseVersion } from '../../tools/core/kernel-version.ts';
+
+describe('expressions', () => {
+  it('follow arithmetic precedence and functions', () => {
+    expect(evaluate('1 + 2 * 3 - 4 / 2', {})).toBe(5);
+    expect(evaluate('-(2 + 3) * 2', {})).toBe(-10);
+    expect(evaluate('floor(7 / 2) + ceil(7 / 2) + min(1, 5) + max(1, 5)', {})).toBe(3 + 4 + 1 + 5);
+  });
+
+  it('read observation fields and start.X', () => {
+    // A mode-2 headroom as tables write it: (CommitLimit - Committed_AS) kB in 4 kB pages.
+    expect(evaluate('floor((CommitLimit - Committed_AS) / 4) - 1', { CommitLimit: 4096, Committed_AS: 1024 })).toBe(767);
+    expect(evaluate('Committed_AS - start.Committed_AS', { Committed_AS: 10, start: { Committed_AS: 4 } })).toBe(6);
+    expect(namesIn('min(a, start.b) * 2')).toEqual(['a', 'start.b']);
+  });
+
+  it('explain their mistakes', () => {
+    expect(() => evaluate('1 +', {})).toThrow(ExprError);
+    expect(() => evaluate('Commited_AS', { Committed_AS: 1 })).toThrow(/unknown name 'Commited_AS'.*known: Committed_AS/);
+    expect(() => evaluate('sqrt(4)', {})).toThrow(/unknown function 'sqrt'/);
+    expect(() => evaluate('1 / 0', {})).toThrow(/division by zero/);
+    expect(() => evaluate('2 $ 3', {})).toThrow(/unexpected '\$'/);
+  });
+});
+
+describe('kernel versions', () => {
+  it('parse Debian and upstream releases', () => {
+    expect(parseVersion('6.12.117+deb12-amd64')).toEqual([6, 12, 117]);
+    expect(parseVersion('6.1.0-56-amd64')).toEqual([6, 1, 0]);
+    expect(parseVersion('6.18')).toEqual([6, 18, 0]);
+  });
+
+  it('test ranges with every comparator', () => {
+    expect(inRange('6.1.0-56-amd64', '>=6.7')).toBe(false);
+    expect(inRange('6.12.117+deb12-amd64', '>=6.7')).toBe(true);
+    expect(inRange('6.7', '>=5.2 <6.7')).toBe(false);
+    expect(inRange('6.6.9', '>=5.2 <6.7')).toBe(true);
+    expect(inRange('6.6', '=6.6')).toBe(true);
+    expect(inRange('6.6', '>6.6')).toBe(false);
+    expect(inRange('6.6', '<=6.6')).toBe(true);
+    expect(inRange('anything', '*')).toBe(true);
+  });
+});

@@ -1,0 +1,118 @@
+// Implementations plugged in from outside: exec programs, modules, mutants, broken peers.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execImplementation } from '../../tools/impl/exec.ts';
+import { loadModuleImplementation } from '../../tools/impl/module.ts';
+import { OracleImplementation } from '../../tools/impl/oracle.ts';
+import { runScenarios } from '../../tools/runner/run.ts';
+import { loadScenarios } from '../../tools/spec/tables.ts';
+import { MMSPEC, ROOT, cli, smallTable, tempTables } from '../helpers.ts';
+
+const all = loadScenarios();
+const statuses = (s: Awaited<ReturnType<typeof runScenarios>>) => Object.fromEntries(s.results.map((r) => [r.id, r.status]));
+
+describe('exec: the oracle served over the line protocol', () => {
+  it('gives the same verdict on every scenario as the oracle in-process', async () => {
+    const impl = execImplementation(`"${process.execPath}" "${MMSPEC}" serve`);
+    try {
+      const over = await runScenarios(impl, all);
+      const direct = await runScenarios(new OracleImplementation(), all);
+      expect(statuses(over)).toEqual(statuses(direct));
+      expect(over.failed).toBe(0);
+    } finally {
+      await impl.dispose();
+    }
+  });
+
+  it('answers protocol mistakes with error objects, not crashes', () => {
+    const lines = [
+      'not json',
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'launch', params: {} }),
+      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'open', params: { mechanism: 'overcommit', config: { overcommit_memory: 7 } } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'step', params: { session: 'nope', step: { op: 'mmap', args: {} } } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'open', params: { mechanism: 'ksm', config: {} } }),
+    ];
+    const r = spawnSync(process.execPath, [MMSPEC, 'serve'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', cwd: ROOT });
+    const replies = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(replies.map((x) => [x.id, x.error?.data?.kind])).toEqual([
+      [null, 'invalid'],
+      [1, 'invalid'],
+      [2, 'invalid'],
+      [3, 'invalid'],
+      [4, 'unsupported'],
+    ]);
+    expect(replies[2].error.message).toContain('/config/overcommit_memory');
+  });
+});
+
+describe('exec: an independent implementation in Python', () => {
+  const py = spawnSync('python3', ['--version']).status === 0;
+  it.skipIf(!py)('passes every abi scenario', async () => {
+    const impl = execImplementation(`python3 "${join(ROOT, 'fixtures/impls/python-overcommit/overcommit.py')}"`);
+    try {
+      const s = await runScenarios(impl, all.filter((x) => x.mechanism === 'overcommit'));
+      const failed = s.results.filter((r) => r.status === 'failed').map((r) => `${r.id}: ${r.reason}\n${r.diff ?? ''}`);
+      expect(failed).toEqual([]);
+      expect(s.passed).toBe(all.filter((x) => x.mechanism === 'overcommit' && x.layer === 'abi' && !x.kernels.includes('<')).length);
+    } finally {
+      await impl.dispose();
+    }
+  });
+});
+
+describe('mutants', () => {
+  const mutants = ['noreserve-charged', 'mode2-never-refuses', 'shared-anon-free', 'hugetlb-in-commit-limit'];
+  for (const name of mutants) {
+    it(`${name} is caught with a readable diff`, async () => {
+      const impl = await loadModuleImplementation(join(ROOT, `fixtures/impls/mutants/${name}.ts`));
+      const s = await runScenarios(impl, all);
+      const failed = s.results.filter((r) => r.status === 'failed');
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed[0]!.diff).toMatch(/^--- expected/m);
+      expect(failed[0]!.diff).toMatch(/^\+\+\+ observed/m);
+    });
+  }
+
+  it('fail the command line run with exit 1', () => {
+    const r = cli(['run', '--impl', 'module:fixtures/impls/mutants/noreserve-charged.ts']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL overcommit\./);
+  });
+});
+
+describe('broken implementations', () => {
+  const two = smallTable();
+  two.scenarios.push({ ...two.scenarios[0]!, id: 'overcommit.test.second' });
+  const tables = loadScenarios(tempTables({ 'overcommit/a.json': two }));
+  const cases: [string, RegExp][] = [
+    ['crash', /exited: exit status 3/],
+    ['stderr-crash', /segfault in step handler/],
+    ['hang', /no reply to 'steps' within 1 s/],
+    ['garbage', /not JSON: this is not json/],
+    ['wrong-id', /answered id \d+, which no request is waiting for/],
+    ['bad-shape', /breaks the protocol/],
+  ];
+  for (const [mode, why] of cases) {
+    it(`${mode}: each scenario fails with the reason and the run goes on`, async () => {
+      const impl = execImplementation(`"${process.execPath}" "${join(ROOT, 'fixtures/impls/broken/broken.mjs')}" ${mode}`, 1000);
+      try {
+        const s = await runScenarios(impl, tables);
+        expect(s.results.map((r) => r.status)).toEqual(['failed', 'failed']);
+        for (const r of s.results) {
+          expect(r.reason).toMatch(why);
+          expect(r.reason).toContain('steps: 0:mmap');
+        }
+      } finally {
+        await impl.dispose();
+      }
+    });
+  }
+});
+
+describe('module:', () => {
+  it('explains a module that is not an implementation', async () => {
+    await expect(loadModuleImplementation(join(ROOT, 'tools/paths.ts'))).rejects.toThrow(/does not export an implementation: missing describe/);
+    await expect(loadModuleImplementation('nope.ts')).rejects.toThrow(/not found/);
+  });
+});

@@ -1,0 +1,77 @@
+// The overcommit policy functions, against numbers a real 6.18 host showed and hand derivations.
+import { describe, expect, it } from 'vitest';
+import { CommittedAs, computeBatch } from '../../oracle/overcommit/committed-as.ts';
+import { commitLimitPages, vmEnoughMemory, type Machine, type Sysctls } from '../../oracle/overcommit/policy.ts';
+
+const host: Machine = { MemTotal: 24683656, SwapTotal: 0, nr_cpus: 2, Hugepagesize: 2048 };
+const sysctls = (s: Partial<Sysctls> = {}): Sysctls => ({
+  overcommit_memory: 0, overcommit_ratio: 50, overcommit_kbytes: 0, nr_hugepages: 0,
+  user_reserve_kbytes: 131072, admin_reserve_kbytes: 8192, ...s,
+});
+
+describe('CommitLimit', () => {
+  // notes/live-kernel.md §2.4 and seed-digest-A §2.6: /proc/meminfo CommitLimit on the 6.18 host.
+  it.each([
+    [{ overcommit_ratio: 50 }, 0, 12341828],
+    [{ overcommit_ratio: 50 }, 8, 12333636],
+    [{ overcommit_ratio: 10 }, 8, 2466724],
+    [{ overcommit_ratio: 20 }, 8, 4933452],
+    [{ overcommit_kbytes: 2097152, overcommit_ratio: 0 }, 8, 2097152],
+  ])('host %o with %i huge pages → %i kB', (s, huge, kb) => {
+    expect(commitLimitPages(sysctls(s), host, huge) * 4).toBe(kb);
+  });
+
+  it('adds swap, and kbytes wins over the ratio (O3: 2 GiB + 1 GiB swap = 3 GiB)', () => {
+    const m = { ...host, SwapTotal: 1048576 };
+    expect(commitLimitPages(sysctls({ overcommit_kbytes: 2097152 }), m, 0) * 4).toBe(3145728);
+  });
+
+  it('leaves the hugetlb pool out (O4: 16 GiB RAM, 2 GiB of huge pages, 50% → 7 GiB)', () => {
+    const m = { ...host, MemTotal: 16 * 1048576 };
+    expect(commitLimitPages(sysctls(), m, 1024) * 4).toBe(7 * 1048576);
+  });
+});
+
+describe('__vm_enough_memory in mode 2 (O8, O9)', () => {
+  // CommitLimit 1,000,000 pages (kbytes 4,000,000); admin reserve 2048 pages; user reserve
+  // min(total_vm/32 = 10,000, 32,768) = 10,000; 900,000 pages already committed.
+  const s = sysctls({ overcommit_memory: 2, overcommit_kbytes: 4_000_000, overcommit_ratio: 0 });
+  const setup = () => {
+    const c = new CommittedAs(2, host.MemTotal / 4, 2);
+    c.add(900_000);
+    return c;
+  };
+  const ask = (c: CommittedAs, pages: number, capSysAdmin: boolean) =>
+    vmEnoughMemory(pages, { capSysAdmin, totalVm: 320_000, cpu: 0 }, s, host, c, 0);
+
+  it('non-root: allowed 987,952, so 87,951 pages fit and 87,952 do not', () => {
+    expect(ask(setup(), 87_951, false)).toBe(true);
+    const c = setup();
+    expect(ask(c, 87_952, false)).toBe(false);
+    expect(c.sum()).toBe(900_000); // a refusal undoes the charge
+  });
+
+  it('CAP_SYS_ADMIN skips the admin reserve: 89,999 fit, 90,000 do not', () => {
+    expect(ask(setup(), 89_999, true)).toBe(true);
+    expect(ask(setup(), 90_000, true)).toBe(false);
+  });
+});
+
+describe('the per-CPU commit counter', () => {
+  it('sizes its batch as mm_compute_batch does (host: 6,170,914 pages on 2 CPUs)', () => {
+    expect(computeBatch(6_170_914, 2, 2)).toBe(12_052); // /2/256
+    expect(computeBatch(6_170_914, 2, 0)).toBe(771_364); // /2/4
+    expect(computeBatch(1000, 2, 2)).toBe(32); // floor of max(2*cpus, 32)
+  });
+
+  it('folds a CPU delta into the global count only at the batch', () => {
+    const c = new CommittedAs(2, 262_144, 2); // batch 512
+    c.add(511);
+    expect([c.read(), c.sum()]).toEqual([0, 511]);
+    c.add(1);
+    expect([c.read(), c.sum()]).toEqual([512, 512]);
+    c.add(10, 1);
+    c.setMode(2); // entering mode 2 folds every CPU
+    expect(c.read()).toBe(522);
+  });
+});

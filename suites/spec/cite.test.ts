@@ -1,0 +1,51 @@
+// Every quote appears, whitespace-insensitively, in the cited section of its document.
+import { describe, expect, it } from 'vitest';
+import { checkCitations } from '../../tools/cite/check.ts';
+import { findDocs, HOW_TO_PROVIDE_DOCS } from '../../tools/cite/docs.ts';
+import { normalise, sections } from '../../tools/cite/rst.ts';
+import { loadScenarios } from '../../tools/spec/tables.ts';
+
+const docs = findDocs();
+if (!docs) console.warn(`citation check skipped: ${HOW_TO_PROVIDE_DOCS}`);
+// CI must always find the documents: there a missing tree is a failure, not a skip.
+const mustHaveDocs = process.env.CI === 'true';
+
+describe('citations', () => {
+  it.runIf(mustHaveDocs)('find a Documentation tree in CI', () => {
+    expect(docs, HOW_TO_PROVIDE_DOCS).not.toBeNull();
+  });
+
+  it.skipIf(!docs)('quote their documents exactly', () => {
+    const report = checkCitations(loadScenarios(), docs!);
+    expect(report.checked).toBeGreaterThan(0);
+    expect(report.problems).toEqual([]);
+  });
+
+  it.skipIf(!docs)('catch a quote that is not in the document, or not in the section named', () => {
+    const [s] = loadScenarios().filter((x) => x.mechanism === 'overcommit');
+    const bad = [
+      { ...s!, id: 'x.made-up', cites: [{ section: 'Gotchas', quote: 'overcommit is always refused' }] },
+      { ...s!, id: 'x.wrong-section', cites: [{ section: 'Gotchas', quote: 'Account ptrace pages' }] },
+      { ...s!, id: 'x.no-section', cites: [{ section: 'Theory', quote: 'Account ptrace pages' }] },
+    ];
+    const { problems } = checkCitations(bad as NonNullable<typeof s>[], docs!);
+    expect(problems.map((p) => [p.scenario, p.problem.split(' (')[0]])).toEqual([
+      ['x.made-up', 'quote not found in the document'],
+      ['x.wrong-section', "quote is in the document but not in section 'Gotchas'"],
+      ['x.no-section', "no section 'Theory'"],
+    ]);
+  });
+});
+
+describe('rst reading', () => {
+  const text = ['=====', 'Title', '=====', '', 'intro', '', 'Part A', '======', '', 'a  text', ' | line block', '', 'Part B', '======', 'b text', ''].join('\n');
+
+  it('finds headings with their nesting', () => {
+    expect(sections(text).map((s) => [s.title, s.level])).toEqual([['Title', 0], ['Part A', 1], ['Part B', 1]]);
+  });
+
+  it('folds whitespace and line-block bars when matching', () => {
+    expect(normalise('a\n  text | x')).toBe('a text | x');
+    expect(normalise(' | line block')).toBe('line block');
+  });
+});

@@ -1,0 +1,83 @@
+// Host runs change machine-wide settings. The guard makes that safe: one run at a time
+// (a lock file), every knob snapshotted into an on-disk journal before anything changes,
+// and restored on success, failure, SIGINT and SIGTERM — or, after SIGKILL, by the next start.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
+
+export const STATE_DIR = process.env.MMSPEC_HOST_STATE ?? '/run/mmspec';
+
+interface Journal {
+  pid: number;
+  started: string;
+  knobs: Snapshot;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const journalPath = (dir: string) => join(dir, 'host-journal.json');
+const lockPath = (dir: string) => join(dir, 'host.lock');
+
+/** Restores what a run that died without cleaning up left behind. Returns what it did, for the log. */
+export function replayJournal(dir = STATE_DIR): string | null {
+  const file = journalPath(dir);
+  if (!existsSync(file)) return null;
+  const j = JSON.parse(readFileSync(file, 'utf8')) as Journal;
+  if (alive(j.pid) && j.pid !== process.pid) return null; // still running: its own guard restores
+  const stuck = restoreKnobs(j.knobs);
+  rmSync(file);
+  return `restored ${Object.keys(j.knobs).length} settings left by an interrupted run (pid ${j.pid}, ${j.started})${stuck.length ? `; not restored: ${stuck.join(', ')}` : ''}`;
+}
+
+export class HostGuard {
+  private snap?: Snapshot;
+  private handlers: [NodeJS.Signals | 'exit', () => void][] = [];
+
+  constructor(private readonly dir = STATE_DIR, private readonly log: (s: string) => void = (s) => process.stderr.write(`mmspec: ${s}\n`)) {}
+
+  /** Takes the lock, replays a stale journal, snapshots the knobs and journals them. */
+  acquire(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const lock = lockPath(this.dir);
+    if (existsSync(lock)) {
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (pid && alive(pid) && pid !== process.pid) throw new Error(`another mmspec host run holds ${lock} (pid ${pid}); wait for it to end`);
+      rmSync(lock);
+    }
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    const replayed = replayJournal(this.dir);
+    if (replayed) this.log(replayed);
+    this.snap = snapshotKnobs();
+    writeFileSync(journalPath(this.dir), JSON.stringify({ pid: process.pid, started: new Date().toISOString(), knobs: this.snap }, null, 2));
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const h = () => {
+        this.release();
+        process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+      };
+      process.once(sig, h);
+      this.handlers.push([sig, h]);
+    }
+    const onExit = () => this.release();
+    process.once('exit', onExit);
+    this.handlers.push(['exit', onExit]);
+  }
+
+  /** Restores every knob, drops the journal and the lock. Safe to call more than once. */
+  release(): void {
+    if (!this.snap) return;
+    const stuck = restoreKnobs(this.snap);
+    if (stuck.length) this.log(`could not restore: ${stuck.join(', ')}`);
+    this.snap = undefined;
+    rmSync(journalPath(this.dir), { force: true });
+    rmSync(lockPath(this.dir), { force: true });
+    for (const [ev, h] of this.handlers) process.removeListener(ev, h);
+    this.handlers = [];
+  }
+}

@@ -1,0 +1,807 @@
+/* probe.c - mmspec native probe: lets a real Linux kernel act as an
+ * implementation under test, speaking the mmspec line protocol
+ * (spec/protocol.md: JSON-RPC 2.0 over JSON Lines).
+ *
+ * usage: probe [DEVICE]
+ *   Reads requests from stdin and answers on stdout, or reads and writes
+ *   DEVICE (e.g. /dev/ttyS1 inside a QEMU guest). (`probe --serve=FD` is
+ *   internal: the session's main process, re-executed from /proc/self/exe.)
+ *
+ * This process is a relay. `open` applies the config to /proc/sys/vm and
+ * forks the session's "main" process; each session process (main and the
+ * children that fork steps make) serves steps on its own control socket
+ * (proc.c) and measures Committed_AS right around the syscall it makes. The
+ * relay reports Committed_AS as the value read at open plus the sum of those
+ * deltas, so other processes on the machine do not show up in it. The relay
+ * is a child subreaper, so it can wait for processes whose parent has exited.
+ * `close`, end of input and SIGTERM/SIGINT/SIGHUP kill every session process
+ * and put the /proc/sys/vm knobs back as they were before `open`.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+#define MAX_PROCS 64
+#define MAX_LINE (16u << 20)
+
+#define CODE_UNSUPPORTED (-32001)
+#define CODE_INVALID (-32602)
+#define CODE_INTERNAL (-32603)
+
+static int in_fd = 0, out_fd = 1;
+static jarena arena;
+static char *rxbuf; /* PROBE_MSG_MAX + 1; the relay's buffers live on its heap, not in a session process */
+
+struct proc {
+  char name[PROBE_NAME_MAX + 1];
+  pid_t pid;
+  int sock;
+  int parent; /* index into procs, or -1 when the relay is its parent */
+  int alive;
+};
+static struct proc procs[MAX_PROCS];
+static volatile sig_atomic_t nprocs;
+
+static struct {
+  int open;
+  char id[16];
+  long baseline, sum; /* Committed_AS at open (kB); sum of the measured deltas */
+} sess;
+static int session_count;
+
+/* The knobs open and sysctl steps may change; their values before open. */
+static struct knob {
+  const char *name;
+  char orig[32];
+} knobs[] = {{"overcommit_memory", ""},   {"overcommit_ratio", ""},    {"overcommit_kbytes", ""},
+             {"nr_hugepages", ""},        {"user_reserve_kbytes", ""}, {"admin_reserve_kbytes", ""}};
+enum { K_MODE, K_RATIO, K_KBYTES, K_HUGE, K_USER, K_ADMIN, K_COUNT };
+static volatile sig_atomic_t knobs_saved;
+
+typedef struct {
+  const char *kind; /* "invalid" | "unsupported" | "internal" */
+  char msg[320];
+  char *detail; /* JSON text or NULL (malloc'ed) */
+} rpc_err;
+
+__attribute__((format(printf, 3, 4))) static int fail(rpc_err *e, const char *kind, const char *fmt, ...) {
+  va_list ap;
+  e->kind = kind;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* ---- /proc/sys/vm knobs (async-signal-safe: used from the signal handler) ---- */
+
+static int knob_is(int k, const char *val) {
+  char cur[32];
+  return !sysctl_read(knobs[k].name, cur, sizeof cur) && !strcmp(cur, val);
+}
+
+static void knob_put(int k, const char *val) {
+  if (!knob_is(k, val)) sysctl_write(knobs[k].name, val);
+}
+
+static void restore_knobs(void) {
+  if (!knobs_saved) return;
+  knob_put(K_MODE, knobs[K_MODE].orig);
+  /* Writing overcommit_kbytes zeroes overcommit_ratio and vice versa: write
+   * the one that was non-zero last. */
+  if (!knob_is(K_RATIO, knobs[K_RATIO].orig) || !knob_is(K_KBYTES, knobs[K_KBYTES].orig)) {
+    int kb_last = strcmp(knobs[K_KBYTES].orig, "0") != 0;
+    int first = kb_last ? K_RATIO : K_KBYTES, last = kb_last ? K_KBYTES : K_RATIO;
+    sysctl_write(knobs[first].name, knobs[first].orig);
+    sysctl_write(knobs[last].name, knobs[last].orig);
+  }
+  knob_put(K_HUGE, knobs[K_HUGE].orig);
+  knob_put(K_USER, knobs[K_USER].orig);
+  knob_put(K_ADMIN, knobs[K_ADMIN].orig);
+  knobs_saved = 0;
+}
+
+/* Kills every session process, waits for all of them, restores the knobs. */
+static void end_session(void) {
+  for (int k = 0; k < nprocs; k++)
+    if (procs[k].alive) {
+      kill(procs[k].pid, SIGKILL);
+      close(procs[k].sock);
+      procs[k].alive = 0;
+    }
+  /* Our children, and (we are a subreaper) grandchildren whose parent died. */
+  for (;;) {
+    pid_t w = waitpid(-1, NULL, 0);
+    if (w < 0 && errno != EINTR) break;
+  }
+  nprocs = 0;
+  sess.open = 0;
+  restore_knobs();
+}
+
+static void on_fatal(int sig) {
+  end_session();
+  _exit(128 + sig);
+}
+
+/* ---- output ---- */
+
+static void write_all(const char *p, size_t n) {
+  while (n) {
+    ssize_t k = write(out_fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) { /* nobody is listening: clean up and go */
+      end_session();
+      exit(0);
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+}
+
+static void respond(int has_id, long long id, const sbuf *result, const rpc_err *err) {
+  sbuf b = {0};
+  sb_puts(&b, "{\"jsonrpc\":\"2.0\",\"id\":");
+  if (has_id) sb_printf(&b, "%lld", id);
+  else sb_puts(&b, "null");
+  if (err) {
+    int code = !strcmp(err->kind, "unsupported") ? CODE_UNSUPPORTED
+               : !strcmp(err->kind, "invalid")   ? CODE_INVALID
+                                                 : CODE_INTERNAL;
+    sb_printf(&b, ",\"error\":{\"code\":%d,\"message\":", code);
+    sb_jstrz(&b, err->msg);
+    sb_puts(&b, ",\"data\":{\"kind\":");
+    sb_jstrz(&b, err->kind);
+    if (err->detail) {
+      sb_puts(&b, ",\"detail\":");
+      sb_puts(&b, err->detail);
+    }
+    sb_puts(&b, "}}}\n");
+  } else {
+    sb_puts(&b, ",\"result\":");
+    sb_putn(&b, result->p ? result->p : "{}", result->p ? result->len : 2);
+    sb_puts(&b, "}\n");
+  }
+  if (b.oflow) {
+    sb_free(&b);
+    static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"out of "
+                              "memory\",\"data\":{\"kind\":\"internal\"}}}\n";
+    write_all(oom, sizeof oom - 1);
+    return;
+  }
+  write_all(b.p, b.len);
+  sb_free(&b);
+}
+
+/* ---- observation ---- */
+
+static void write_observation(sbuf *b) {
+  static const char *const mi_keys[] = {"CommitLimit", "Committed_AS", "MemTotal",
+                                        "SwapTotal",   "HugePages_Total", "Hugepagesize"};
+  static const char *const vm_keys[] = {"overcommit_memory", "overcommit_ratio", "overcommit_kbytes",
+                                        "user_reserve_kbytes", "admin_reserve_kbytes"};
+  const char *mi = meminfo_snapshot();
+  int first = 1;
+  sb_putc(b, '{');
+  for (size_t k = 0; k < sizeof mi_keys / sizeof *mi_keys; k++) {
+    long v = meminfo_field(mi, mi_keys[k]);
+    if (!strcmp(mi_keys[k], "Committed_AS") && sess.open) v = sess.baseline + sess.sum;
+    if (v < 0) continue;
+    sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", mi_keys[k], v);
+    first = 0;
+  }
+  for (size_t k = 0; k < sizeof vm_keys / sizeof *vm_keys; k++) {
+    char val[32], *end;
+    if (sysctl_read(vm_keys[k], val, sizeof val)) continue;
+    long v = strtol(val, &end, 10);
+    if (end == val || *end) continue;
+    sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", vm_keys[k], v);
+    first = 0;
+  }
+  sb_putc(b, '}');
+}
+
+/* ---- session processes ---- */
+
+static int find_proc(const char *name) {
+  for (int k = 0; k < nprocs; k++)
+    if (procs[k].alive && !strcmp(procs[k].name, name)) return k;
+  return -1;
+}
+
+/* The kernel hands the children of an ended process to us (subreaper). */
+static void mark_ended(int k) {
+  close(procs[k].sock);
+  procs[k].alive = 0;
+  for (int j = 0; j < nprocs; j++)
+    if (procs[j].alive && procs[j].parent == k) procs[j].parent = -1;
+}
+
+static int proc_died(int k, rpc_err *e) {
+  struct proc *p = &procs[k];
+  char how[64] = "stopped answering";
+  if (p->parent < 0) {
+    int st;
+    pid_t w;
+    do w = waitpid(p->pid, &st, 0);
+    while (w < 0 && errno == EINTR);
+    if (w == p->pid && WIFSIGNALED(st)) snprintf(how, sizeof how, "was killed by %s", signal_name(WTERMSIG(st)));
+    else if (w == p->pid && WIFEXITED(st)) snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+  }
+  mark_ended(k);
+  return fail(e, "internal", "process '%s' (pid %d) %s", p->name, (int)p->pid, how);
+}
+
+/* Sends one message to process k and parses its reply into the arena. */
+static int proc_call(int k, const sbuf *msg, int fd, jval **reply, rpc_err *e) {
+  if (msg->len > PROBE_MSG_MAX) return fail(e, "invalid", "step too large (%zu bytes)", msg->len);
+  if (send_msg(procs[k].sock, msg->p, msg->len, fd)) return proc_died(k, e);
+  ssize_t n = recv_msg(procs[k].sock, rxbuf, PROBE_MSG_MAX, NULL);
+  if (n <= 0) return proc_died(k, e);
+  rxbuf[n] = 0;
+  char perr[96];
+  char *copy = jarena_alloc(&arena, (size_t)n + 1);
+  if (!copy) return fail(e, "internal", "out of memory");
+  memcpy(copy, rxbuf, (size_t)n + 1);
+  *reply = json_parse(&arena, copy, (size_t)n, perr, sizeof perr);
+  if (!*reply || (*reply)->t != J_OBJ) return fail(e, "internal", "bad reply from process '%s'", procs[k].name);
+  const jval *er = json_get(*reply, "error");
+  if (er) {
+    const char *kind = json_str(er, "kind"), *m = json_str(er, "message");
+    kind = kind && !strcmp(kind, "invalid") ? "invalid" : kind && !strcmp(kind, "unsupported") ? "unsupported"
+                                                                                                 : "internal";
+    return fail(e, kind, "%s", m ? m : "error");
+  }
+  return 0;
+}
+
+static int spawn_main(rpc_err *e) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+    return fail(e, "internal", "socketpair: %s", errno_name(errno));
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return fail(e, "internal", "fork: %s", errno_name(err));
+  }
+  if (pid == 0) {
+    knobs_saved = 0; /* the relay's duties are not ours */
+    nprocs = 0;
+    close(sv[0]);
+    int nul = open("/dev/null", O_RDWR);
+    if (in_fd > 2) close(in_fd);
+    if (out_fd > 2 && out_fd != in_fd) close(out_fd);
+    if (nul >= 0) {
+      dup2(nul, 0);
+      dup2(nul, 1);
+      if (nul > 2) close(nul);
+    }
+    /* A fresh image: main's own accountable memory (which every fork step
+     * copies) is then the same in every session, whatever the relay did. */
+    char arg[32];
+    snprintf(arg, sizeof arg, "--serve=%d", sv[1]);
+    fcntl(sv[1], F_SETFD, 0);
+    execl("/proc/self/exe", "probe", arg, (char *)NULL);
+    fcntl(sv[1], F_SETFD, FD_CLOEXEC); /* no /proc/self/exe: serve from this copy */
+    proc_serve(sv[1]);
+  }
+  close(sv[1]);
+  memset(&procs[0], 0, sizeof procs[0]);
+  strcpy(procs[0].name, "main");
+  procs[0].pid = pid;
+  procs[0].sock = sv[0];
+  procs[0].parent = -1;
+  procs[0].alive = 1;
+  nprocs = 1;
+  sbuf msg = {0};
+  sb_puts(&msg, "{\"op\":\"__ping\",\"args\":{}}");
+  jval *reply;
+  int rc = proc_call(0, &msg, -1, &reply, e);
+  sb_free(&msg);
+  return rc;
+}
+
+/* ---- steps ---- */
+
+static int is_one_of(const char *s, const char *const *list) {
+  for (; *list; list++)
+    if (!strcmp(s, *list)) return 1;
+  return 0;
+}
+
+/* exit: the parent ends the process and waits for it, reading Committed_AS around that. */
+static int step_exit(int k, long *delta, rpc_err *e) {
+  struct proc *p = &procs[k];
+  if (p->parent < 0) {
+    int err = end_child(p->pid, delta);
+    if (err) return fail(e, "internal", "ending process '%s': %s", p->name, errno_name(err));
+  } else {
+    sbuf msg = {0};
+    sb_printf(&msg, "{\"op\":\"__reap\",\"args\":{\"pid\":%d}}", (int)p->pid);
+    jval *reply;
+    int rc = proc_call(p->parent, &msg, -1, &reply, e);
+    sb_free(&msg);
+    if (rc) return rc;
+    const jval *d = json_get(reply, "delta");
+    *delta = d && d->t == J_NUM ? (long)d->i : 0;
+  }
+  mark_ended(k);
+  return 0;
+}
+
+static int step_fork(int k, const jval *args, jval **reply, rpc_err *e) {
+  for (const jval *m = args->child; m; m = m->next)
+    if (strcmp(m->key, "as")) return fail(e, "unsupported", "argument '%.64s' is not supported", m->key);
+  const char *as = json_str(args, "as");
+  if (!as || !valid_name(as)) return fail(e, "invalid", "fork needs a process name 'as' (^[a-z][a-z0-9_-]*$)");
+  if (find_proc(as) >= 0) return fail(e, "invalid", "process '%s' already exists", as);
+  /* A slot of an ended process can be reused: mark_ended moved its children to us. */
+  int slot = -1;
+  for (int j = 0; j < nprocs && slot < 0; j++)
+    if (!procs[j].alive) slot = j;
+  if (slot < 0 && nprocs < MAX_PROCS) slot = nprocs;
+  if (slot < 0) return fail(e, "unsupported", "more than %d processes", MAX_PROCS);
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+    return fail(e, "internal", "socketpair: %s", errno_name(errno));
+  sbuf msg = {0};
+  sb_puts(&msg, "{\"op\":\"fork\",\"args\":{}}");
+  int rc = proc_call(k, &msg, sv[1], reply, e);
+  sb_free(&msg);
+  close(sv[1]);
+  const jval *pid = rc ? NULL : json_get(*reply, "pid");
+  if (rc || !pid || pid->t != J_NUM) {
+    close(sv[0]); /* a child that did start sees EOF and exits */
+    return rc;
+  }
+  struct proc *c = &procs[slot];
+  memset(c, 0, sizeof *c);
+  snprintf(c->name, sizeof c->name, "%s", as);
+  c->pid = (pid_t)pid->i;
+  c->sock = sv[0];
+  c->parent = k;
+  c->alive = 1;
+  if (slot == nprocs) nprocs = slot + 1;
+  return 0;
+}
+
+/* Runs one step and appends its StepResult to out. */
+static int run_step(const jval *step, sbuf *out, rpc_err *e) {
+  static const char *const abi_ops[] = {"mmap",    "munmap", "mprotect", "mremap", "brk", "touch",
+                                        "madvise", "fork",   "exit",     "sysctl", NULL};
+  static const char *const internal_ops[] = {"vm_enough_memory", "vm_unacct_memory", NULL};
+  if (!step || step->t != J_OBJ) return fail(e, "invalid", "a step must be an object");
+  for (const jval *m = step->child; m; m = m->next)
+    if (strcmp(m->key, "op") && strcmp(m->key, "args") && strcmp(m->key, "proc"))
+      return fail(e, "invalid", "unknown step field '%.64s'", m->key);
+  const char *op = json_str(step, "op");
+  const jval *args = json_get(step, "args");
+  const jval *pv = json_get(step, "proc");
+  if (!op) return fail(e, "invalid", "step.op must be a string");
+  if (!args || args->t != J_OBJ) return fail(e, "invalid", "step.args must be an object");
+  if (pv && pv->t != J_STR) return fail(e, "invalid", "step.proc must be a string");
+  const char *pname = pv ? pv->s : "main";
+  if (is_one_of(op, internal_ops))
+    return fail(e, "unsupported", "'%s' is an internal op; a real kernel offers only the abi layer", op);
+  if (!is_one_of(op, abi_ops)) return fail(e, "unsupported", "op '%.64s' is not implemented", op);
+  int k = find_proc(pname);
+  if (k < 0) return fail(e, "invalid", "no live process named '%.64s'", pname);
+
+  jval *reply = NULL;
+  long delta = 0;
+  if (!strcmp(op, "exit")) {
+    if (args->child) return fail(e, "unsupported", "argument '%.64s' is not supported", args->child->key);
+    if (step_exit(k, &delta, e)) return -1;
+  } else if (!strcmp(op, "fork")) {
+    if (step_fork(k, args, &reply, e)) return -1;
+  } else {
+    sbuf msg = {0};
+    sb_puts(&msg, "{\"op\":");
+    sb_jstrz(&msg, op);
+    sb_puts(&msg, ",\"args\":");
+    json_write(&msg, args);
+    sb_putc(&msg, '}');
+    int rc = msg.oflow ? fail(e, "internal", "out of memory") : proc_call(k, &msg, -1, &reply, e);
+    sb_free(&msg);
+    if (rc) return rc;
+  }
+  const char *ret = "ok";
+  if (reply) {
+    const jval *d = json_get(reply, "delta");
+    if (d && d->t == J_NUM) delta = (long)d->i;
+    ret = json_str(reply, "ret");
+    if (!ret) return fail(e, "internal", "reply without ret");
+  }
+  sess.sum += delta;
+  sb_puts(out, "{\"ret\":");
+  sb_jstrz(out, ret);
+  static const char *const extra[] = {"errno", "signal", "si_code"};
+  for (size_t j = 0; reply && j < sizeof extra / sizeof *extra; j++) {
+    const char *v = json_str(reply, extra[j]);
+    if (v) {
+      sb_printf(out, ",\"%s\":", extra[j]);
+      sb_jstrz(out, v);
+    }
+  }
+  sb_puts(out, ",\"observation\":");
+  write_observation(out);
+  sb_putc(out, '}');
+  return 0;
+}
+
+/* ---- methods ---- */
+
+static char *kconfig_json; /* cached "{...}" or "" when unavailable */
+
+static void load_kconfig(void) {
+  static const char *const want[] = {"CONFIG_NUMA",        "CONFIG_KSM",       "CONFIG_TRANSPARENT_HUGEPAGE",
+                                     "CONFIG_HUGETLBFS",   "CONFIG_MEMORY_FAILURE", "CONFIG_LRU_GEN",
+                                     "CONFIG_MIGRATION",   "CONFIG_DEBUG_FS",  NULL};
+  if (kconfig_json) return;
+  kconfig_json = "";
+  if (access("/proc/config.gz", R_OK)) return;
+  FILE *f = popen("gzip -dc /proc/config.gz 2>/dev/null", "r");
+  if (!f) return;
+  sbuf b = {0};
+  char line[512];
+  int n = 0;
+  sb_putc(&b, '{');
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    const char *key = line, *val = NULL;
+    char *eq = strchr(line, '=');
+    if (!strncmp(line, "# CONFIG_", 9) && strstr(line, " is not set")) {
+      key = line + 2;
+      *strchr(line + 2, ' ') = 0;
+      val = "n";
+    } else if (!strncmp(line, "CONFIG_", 7) && eq) {
+      *eq = 0;
+      val = eq + 1;
+    }
+    if (!val || !is_one_of(key, want)) continue;
+    size_t vl = strlen(val);
+    if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') val++, vl -= 2;
+    sb_printf(&b, "%s\"%s\":", n++ ? "," : "", key);
+    sb_jstr(&b, val, vl);
+  }
+  sb_putc(&b, '}');
+  int st = pclose(f);
+  if (st == 0 && n && !b.oflow) kconfig_json = b.p;
+  else sb_free(&b);
+}
+
+static int m_hello(const jval *params, sbuf *res, rpc_err *e) {
+  const jval *pr = json_get(params, "protocol");
+  if (pr && !(pr->t == J_NUM && pr->is_int && pr->i == 1))
+    return fail(e, "unsupported", "only protocol 1 is spoken here");
+  struct utsname u;
+  const char *rel = uname(&u) ? NULL : u.release;
+  load_kconfig();
+  sb_puts(res, "{\"protocol\":1,\"implementation\":{\"name\":\"linux-probe\",\"version\":\"1\","
+               "\"mechanisms\":[\"overcommit\"],\"layers\":[\"abi\"],\"kernel\":");
+  if (rel) sb_jstrz(res, rel);
+  else sb_puts(res, "null");
+  if (*kconfig_json) {
+    sb_puts(res, ",\"config\":");
+    sb_puts(res, kconfig_json);
+  }
+  sb_puts(res, "}}");
+  return 0;
+}
+
+static int has_cap_sys_admin(void) {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char *p = strstr(buf, "CapEff:");
+  if (!p) return 0;
+  unsigned long long caps = strtoull(p + 7, NULL, 16);
+  return (caps >> 21) & 1; /* CAP_SYS_ADMIN */
+}
+
+static int skip(sbuf *res, const char *reason) {
+  sb_puts(res, "{\"skip\":");
+  sb_jstrz(res, reason);
+  sb_putc(res, '}');
+  return 0;
+}
+
+static int m_open(const jval *params, sbuf *res, rpc_err *e) {
+  static const char *const cfg_keys[] = {"overcommit_memory",    "overcommit_ratio", "overcommit_kbytes",
+                                         "nr_hugepages",         "user_reserve_kbytes",
+                                         "admin_reserve_kbytes", "cap_sys_admin",    "machine", NULL};
+  const char *mech = json_str(params, "mechanism");
+  const jval *cfg = json_get(params, "config");
+  if (!mech) return fail(e, "invalid", "open needs a mechanism");
+  if (!cfg || cfg->t != J_OBJ) return fail(e, "invalid", "open needs a config object");
+  if (strcmp(mech, "overcommit")) return fail(e, "unsupported", "mechanism '%.64s' is not implemented", mech);
+  if (sess.open) return fail(e, "unsupported", "one session at a time: close %s first", sess.id);
+
+  /* Validate the config: integers >= 0; overcommit_memory 0..2. */
+  long long val[K_COUNT] = {0, 50, 0, 0, -1, -1};
+  int given[K_COUNT] = {0};
+  for (const jval *m = cfg->child; m; m = m->next) {
+    if (!is_one_of(m->key, cfg_keys)) return fail(e, "invalid", "unknown config field '%.64s'", m->key);
+    if (!strcmp(m->key, "machine") || !strcmp(m->key, "cap_sys_admin")) continue;
+    if (m->t != J_NUM || !m->is_int || m->i < 0)
+      return fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
+    for (int k = 0; k < K_COUNT; k++)
+      if (!strcmp(m->key, knobs[k].name)) val[k] = m->i, given[k] = 1;
+  }
+  if (val[K_MODE] > 2) return fail(e, "invalid", "config.overcommit_memory must be 0, 1 or 2");
+  const jval *cap = json_get(cfg, "cap_sys_admin");
+  if (cap && cap->t != J_BOOL) return fail(e, "invalid", "config.cap_sys_admin must be a boolean");
+
+  if (json_get(cfg, "machine")) return skip(res, "a real kernel cannot take machine facts");
+  if (cap && !cap->b) return skip(res, "running without CAP_SYS_ADMIN is not supported yet");
+  long psz = sysconf(_SC_PAGESIZE);
+  if (psz != 4096) {
+    char why[96];
+    snprintf(why, sizeof why, "the page size is %ld bytes, not 4096", psz);
+    return skip(res, why);
+  }
+  if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs");
+  if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
+
+  /* Save every knob, then apply the config. */
+  char why[200];
+  for (int k = 0; k < K_COUNT; k++) {
+    int err = sysctl_read(knobs[k].name, knobs[k].orig, sizeof knobs[k].orig);
+    if (err) {
+      snprintf(why, sizeof why, "cannot read /proc/sys/vm/%s: %s", knobs[k].name, errno_name(err));
+      return skip(res, why);
+    }
+  }
+  knobs_saved = 1;
+  int order[K_COUNT], n = 0;
+  order[n++] = K_MODE;
+  order[n++] = K_RATIO;
+  if (val[K_KBYTES] > 0) order[n++] = K_KBYTES;
+  order[n++] = K_HUGE;
+  if (given[K_USER]) order[n++] = K_USER;
+  if (given[K_ADMIN]) order[n++] = K_ADMIN;
+  for (int j = 0; j < n; j++) {
+    int k = order[j];
+    char s[32], cur[32];
+    snprintf(s, sizeof s, "%lld", val[k]);
+    int err = sysctl_write(knobs[k].name, s);
+    if (!err) err = sysctl_read(knobs[k].name, cur, sizeof cur);
+    if (err) snprintf(why, sizeof why, "cannot set /proc/sys/vm/%s=%s: %s", knobs[k].name, s, errno_name(err));
+    else if (strcmp(cur, s))
+      snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knobs[k].name, cur, s,
+               k == K_HUGE ? " (the kernel could not allocate that many huge pages)" : "");
+    if (err || strcmp(cur, s)) {
+      restore_knobs();
+      return skip(res, why);
+    }
+  }
+  if (spawn_main(e)) {
+    end_session();
+    return -1;
+  }
+  sess.open = 1;
+  snprintf(sess.id, sizeof sess.id, "s%d", ++session_count);
+  sess.sum = 0;
+  sess.baseline = committed_as_kb();
+  sb_puts(res, "{\"session\":");
+  sb_jstrz(res, sess.id);
+  sb_putc(res, '}');
+  return 0;
+}
+
+static int check_session(const jval *params, rpc_err *e) {
+  const char *id = json_str(params, "session");
+  if (!id) return fail(e, "invalid", "params.session must be a string");
+  if (!sess.open || strcmp(id, sess.id)) return fail(e, "invalid", "no open session '%.32s'", id);
+  return 0;
+}
+
+static int m_step(const jval *params, sbuf *res, rpc_err *e) {
+  if (check_session(params, e)) return -1;
+  return run_step(json_get(params, "step"), res, e);
+}
+
+static int m_steps(const jval *params, sbuf *res, rpc_err *e) {
+  if (check_session(params, e)) return -1;
+  const jval *steps = json_get(params, "steps");
+  if (!steps || steps->t != J_ARR) return fail(e, "invalid", "params.steps must be an array");
+  sb_puts(res, "{\"results\":[");
+  int i = 0;
+  for (const jval *s = steps->child; s; s = s->next, i++) {
+    size_t mark = res->len;
+    if (i) sb_putc(res, ',');
+    if (run_step(s, res, e)) {
+      /* Tell which step failed and what the earlier ones returned. */
+      res->len = mark;
+      sbuf d = {0};
+      sb_printf(&d, "{\"step\":%d,\"results\":", i);
+      sb_putn(&d, res->p + 11, res->len - 11); /* after {"results": */
+      sb_puts(&d, "]}");
+      e->detail = d.oflow ? NULL : d.p;
+      if (d.oflow) sb_free(&d);
+      return -1;
+    }
+  }
+  sb_puts(res, "]}");
+  return 0;
+}
+
+static int m_observe(const jval *params, sbuf *res, rpc_err *e) {
+  if (check_session(params, e)) return -1;
+  sb_puts(res, "{\"observation\":");
+  write_observation(res);
+  sb_putc(res, '}');
+  return 0;
+}
+
+static int m_close(const jval *params, sbuf *res, rpc_err *e) {
+  if (check_session(params, e)) return -1;
+  end_session();
+  sb_puts(res, "{}");
+  return 0;
+}
+
+static void handle_line(char *line, size_t len) {
+  while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = 0;
+  size_t lead = strspn(line, " \t");
+  if (lead == len) return; /* blank line */
+  jarena_reset(&arena);
+  rpc_err e = {0};
+  sbuf res = {0};
+  int has_id = 0;
+  long long id = 0;
+  char perr[96];
+  jval *req = json_parse(&arena, line, len, perr, sizeof perr);
+  if (!req) {
+    fail(&e, "invalid", "parse error: %s", perr);
+  } else if (req->t != J_OBJ) {
+    fail(&e, "invalid", "a request must be a JSON object");
+  } else {
+    const jval *idv = json_get(req, "id");
+    if (idv && idv->t == J_NUM && idv->is_int) has_id = 1, id = idv->i;
+    const char *ver = json_str(req, "jsonrpc");
+    const char *method = json_str(req, "method");
+    const jval *params = json_get(req, "params");
+    static const jval empty = {.t = J_OBJ};
+    if (!params) params = &empty;
+    static const struct {
+      const char *name;
+      int (*fn)(const jval *, sbuf *, rpc_err *);
+    } methods[] = {{"hello", m_hello}, {"open", m_open},       {"step", m_step},
+                   {"steps", m_steps}, {"observe", m_observe}, {"close", m_close}};
+    int found = 0;
+    if (!has_id) fail(&e, "invalid", "a request needs an integer id");
+    else if (json_get(req, "jsonrpc") && (!ver || strcmp(ver, "2.0"))) fail(&e, "invalid", "jsonrpc must be \"2.0\"");
+    else if (!method) fail(&e, "invalid", "a request needs a method");
+    else if (params->t != J_OBJ) fail(&e, "invalid", "params must be an object");
+    else
+      for (size_t k = 0; k < sizeof methods / sizeof *methods && !found; k++)
+        if (!strcmp(method, methods[k].name)) {
+          found = 1;
+          methods[k].fn(params, &res, &e);
+        }
+    if (has_id && method && !e.kind && !found) fail(&e, "invalid", "unknown method '%.64s'", method);
+  }
+  if (!e.kind && res.oflow) fail(&e, "internal", "out of memory");
+  respond(has_id, id, &res, e.kind ? &e : NULL);
+  sb_free(&res);
+  free(e.detail);
+}
+
+/* ---- main ---- */
+
+static void set_raw(int fd) {
+  struct termios t;
+  if (tcgetattr(fd, &t)) return; /* not a tty */
+  cfmakeraw(&t);
+  tcsetattr(fd, TCSANOW, &t);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && !strncmp(argv[1], "--serve=", 8)) { /* the session's main process (spawn_main) */
+    int fd = atoi(argv[1] + 8);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    proc_serve(fd);
+  }
+  if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+    fprintf(stderr, "usage: %s [DEVICE]\n  speaks the mmspec line protocol on stdin/stdout, or on DEVICE\n",
+            argv[0]);
+    return 2;
+  }
+  if (argc == 2) {
+    int fd = open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+      fprintf(stderr, "probe: open %s: %s\n", argv[1], strerror(errno));
+      return 1;
+    }
+    set_raw(fd);
+    in_fd = out_fd = fd;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, NULL);
+  sa.sa_handler = on_fatal;
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGHUP);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  rxbuf = malloc(PROBE_MSG_MAX + 1);
+  size_t acap = 256 * 1024;
+  char *ablock = malloc(acap);
+  if (!rxbuf || !ablock) {
+    fprintf(stderr, "probe: out of memory\n");
+    return 1;
+  }
+  jarena_init(&arena, ablock, acap, 1);
+
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  int discarding = 0, eof = 0;
+  while (!eof) {
+    if (cap - len < 65536) {
+      size_t ncap = cap ? cap * 2 : 131072;
+      char *nb = realloc(buf, ncap);
+      if (!nb) {
+        fprintf(stderr, "probe: out of memory\n");
+        break;
+      }
+      buf = nb, cap = ncap;
+    }
+    ssize_t k = read(in_fd, buf + len, cap - len - 1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      eof = 1;
+      if (len && !discarding) buf[len++] = '\n'; /* a last line without newline */
+    } else {
+      len += (size_t)k;
+    }
+    size_t start = 0;
+    for (;;) {
+      char *nl = memchr(buf + start, '\n', len - start);
+      if (!nl) break;
+      *nl = 0;
+      if (!discarding) handle_line(buf + start, (size_t)(nl - (buf + start)));
+      discarding = 0;
+      start = (size_t)(nl - buf) + 1;
+    }
+    memmove(buf, buf + start, len - start);
+    len -= start;
+    if (len > MAX_LINE) { /* answer once, then drop the rest of this line */
+      if (!discarding) {
+        rpc_err e = {0};
+        fail(&e, "invalid", "request line longer than %u bytes", MAX_LINE);
+        respond(0, 0, NULL, &e);
+      }
+      discarding = 1;
+      len = 0;
+    }
+  }
+  free(buf);
+  end_session();
+  return 0;
+}
