@@ -42,6 +42,7 @@ export class OvercommitModel implements MechanismModel {
     };
     this.capSysAdmin = config.cap_sys_admin ?? true;
     this.committed = new CommittedAs(m.nr_cpus, m.MemTotal / PAGE_KB, this.sysctl.overcommit_memory);
+    this.committed.count = Math.floor((m.Committed_AS ?? 0) / PAGE_KB);
     this.unaccountUnfaulted = inRange(ctx.kernel, '>=6.7');
     this.procs.set('main', new Mm());
   }

@@ -15,6 +15,7 @@ export interface Machine {
   SwapTotal: number; // kB
   nr_cpus: number;
   Hugepagesize: number; // kB
+  Committed_AS?: number; // kB committed by others at the start
 }
 
 export const PAGE_KB = 4;

@@ -98,6 +98,10 @@ export interface Machine {
    * kB per default-size huge page.
    */
   Hugepagesize?: number;
+  /**
+   * kB already committed by the rest of the system when the scenario starts (default 0).
+   */
+  Committed_AS?: number;
 }
 /**
  * This interface was referenced by `Overcommit`'s JSON-Schema

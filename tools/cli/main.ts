@@ -5,6 +5,7 @@ import { runCommand } from './run.ts';
 import { listCommand } from './list.ts';
 import { explainCommand } from './explain.ts';
 import { citeCommand } from './cite.ts';
+import { recordCommand } from './record.ts';
 import { serve } from '../impl/serve.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
@@ -32,6 +33,14 @@ export function program(setExit: (code: number) => void): Command {
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .option('-v, --verbose', 'show the reason of every skip')
     .action(async (o) => setExit(await runCommand(o)));
+
+  p.command('record')
+    .description('record a real kernel\'s answers to every abi scenario into fixtures/kernels/<release>/')
+    .requiredOption('--impl <spec>', 'a real kernel: linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:PATH')
+    .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
+    .option('--timeout <seconds>', 'per-request timeout', '60')
+    .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
+    .action(async (o) => setExit(await recordCommand(o)));
 
   p.command('list')
     .description('list scenarios with level, layer, kernels and citations')

@@ -92,6 +92,26 @@ int sysctl_write(const char *name, const char *val) {
   return e;
 }
 
+const char *const knob_names[K_COUNT] = {"overcommit_memory",   "overcommit_ratio",    "overcommit_kbytes",
+                                         "nr_hugepages",        "user_reserve_kbytes", "admin_reserve_kbytes"};
+
+static int knob_is(int k, const char *val) {
+  char cur[KNOB_LEN];
+  return !sysctl_read(knob_names[k], cur, sizeof cur) && !strcmp(cur, val);
+}
+
+void knobs_restore(char saved[K_COUNT][KNOB_LEN]) {
+  if (!knob_is(K_MODE, saved[K_MODE])) sysctl_write(knob_names[K_MODE], saved[K_MODE]);
+  if (!knob_is(K_RATIO, saved[K_RATIO]) || !knob_is(K_KBYTES, saved[K_KBYTES])) {
+    int kb_last = strcmp(saved[K_KBYTES], "0") != 0;
+    int first = kb_last ? K_RATIO : K_KBYTES, last = kb_last ? K_KBYTES : K_RATIO;
+    sysctl_write(knob_names[first], saved[first]);
+    sysctl_write(knob_names[last], saved[last]);
+  }
+  for (int k = K_HUGE; k <= K_ADMIN; k++)
+    if (!knob_is(k, saved[k])) sysctl_write(knob_names[k], saved[k]);
+}
+
 const char *errno_name(int e) {
   switch (e) {
 #define E(x) \

@@ -12,7 +12,9 @@
  * children that fork steps make) serves steps on its own control socket
  * (proc.c) and measures Committed_AS right around the syscall it makes. The
  * relay reports Committed_AS as the value read at open plus the sum of those
- * deltas, so other processes on the machine do not show up in it. The relay
+ * deltas, so other processes on the machine do not show up in it; fork and
+ * exit leave out the probe's own runtime memory (libc data, heap, stack), as
+ * a scenario's process holds only the mappings its steps made. The relay
  * is a child subreaper, so it can wait for processes whose parent has exited.
  * `close`, end of input and SIGTERM/SIGINT/SIGHUP kill every session process
  * and put the /proc/sys/vm knobs back as they were before `open`.
@@ -62,13 +64,8 @@ static struct {
 } sess;
 static int session_count;
 
-/* The knobs open and sysctl steps may change; their values before open. */
-static struct knob {
-  const char *name;
-  char orig[32];
-} knobs[] = {{"overcommit_memory", ""},   {"overcommit_ratio", ""},    {"overcommit_kbytes", ""},
-             {"nr_hugepages", ""},        {"user_reserve_kbytes", ""}, {"admin_reserve_kbytes", ""}};
-enum { K_MODE, K_RATIO, K_KBYTES, K_HUGE, K_USER, K_ADMIN, K_COUNT };
+/* The knobs open and sysctl steps may change: their values before open. */
+static char knobs_orig[K_COUNT][KNOB_LEN];
 static volatile sig_atomic_t knobs_saved;
 
 typedef struct {
@@ -88,29 +85,9 @@ __attribute__((format(printf, 3, 4))) static int fail(rpc_err *e, const char *ki
 
 /* ---- /proc/sys/vm knobs (async-signal-safe: used from the signal handler) ---- */
 
-static int knob_is(int k, const char *val) {
-  char cur[32];
-  return !sysctl_read(knobs[k].name, cur, sizeof cur) && !strcmp(cur, val);
-}
-
-static void knob_put(int k, const char *val) {
-  if (!knob_is(k, val)) sysctl_write(knobs[k].name, val);
-}
-
 static void restore_knobs(void) {
   if (!knobs_saved) return;
-  knob_put(K_MODE, knobs[K_MODE].orig);
-  /* Writing overcommit_kbytes zeroes overcommit_ratio and vice versa: write
-   * the one that was non-zero last. */
-  if (!knob_is(K_RATIO, knobs[K_RATIO].orig) || !knob_is(K_KBYTES, knobs[K_KBYTES].orig)) {
-    int kb_last = strcmp(knobs[K_KBYTES].orig, "0") != 0;
-    int first = kb_last ? K_RATIO : K_KBYTES, last = kb_last ? K_KBYTES : K_RATIO;
-    sysctl_write(knobs[first].name, knobs[first].orig);
-    sysctl_write(knobs[last].name, knobs[last].orig);
-  }
-  knob_put(K_HUGE, knobs[K_HUGE].orig);
-  knob_put(K_USER, knobs[K_USER].orig);
-  knob_put(K_ADMIN, knobs[K_ADMIN].orig);
+  knobs_restore(knobs_orig);
   knobs_saved = 0;
 }
 
@@ -291,8 +268,10 @@ static int spawn_main(rpc_err *e) {
       dup2(nul, 1);
       if (nul > 2) close(nul);
     }
-    /* A fresh image: main's own accountable memory (which every fork step
-     * copies) is then the same in every session, whatever the relay did. */
+    /* A fresh image: main's own accountable memory (which fork and exit
+     * steps leave out of their deltas, but which the kernel still charges
+     * against the limit) is then small and the same in every session,
+     * whatever the relay did. */
     char arg[32];
     snprintf(arg, sizeof arg, "--serve=%d", sv[1]);
     fcntl(sv[1], F_SETFD, 0);
@@ -308,8 +287,15 @@ static int spawn_main(rpc_err *e) {
   procs[0].parent = -1;
   procs[0].alive = 1;
   nprocs = 1;
+  /* Tell main the knobs' values before open (so it can restore them should
+   * we die without ending the session); this also checks it is up. */
   sbuf msg = {0};
-  sb_puts(&msg, "{\"op\":\"__ping\",\"args\":{}}");
+  sb_puts(&msg, "{\"op\":\"__knobs\",\"args\":{");
+  for (int k = 0; k < K_COUNT; k++) {
+    sb_printf(&msg, "%s\"%s\":", k ? "," : "", knob_names[k]);
+    sb_jstrz(&msg, knobs_orig[k]);
+  }
+  sb_puts(&msg, "}}");
   jval *reply;
   int rc = proc_call(0, &msg, -1, &reply, e);
   sb_free(&msg);
@@ -324,9 +310,22 @@ static int is_one_of(const char *s, const char *const *list) {
   return 0;
 }
 
-/* exit: the parent ends the process and waits for it, reading Committed_AS around that. */
+/* exit: the parent ends the process and waits for it, reading Committed_AS
+ * around that. The process first tells how much of the accountable memory it
+ * holds is the probe's own (libc data, heap, stack), not the scenario's: its
+ * exit gives that back too, and the step reports the scenario's part only. */
 static int step_exit(int k, long *delta, rpc_err *e) {
   struct proc *p = &procs[k];
+  sbuf msg0 = {0};
+  sb_puts(&msg0, "{\"op\":\"__own\",\"args\":{}}");
+  jval *own_reply;
+  int rc0 = msg0.oflow ? fail(e, "internal", "out of memory") : proc_call(k, &msg0, -1, &own_reply, e);
+  sb_free(&msg0);
+  if (rc0) return rc0;
+  const jval *ov = json_get(own_reply, "own");
+  if (!ov || ov->t != J_NUM || !ov->is_int || ov->i < 0)
+    return fail(e, "internal", "process '%s' did not tell its own memory", p->name);
+  long own = (long)ov->i;
   if (p->parent < 0) {
     int err = end_child(p->pid, delta);
     if (err) return fail(e, "internal", "ending process '%s': %s", p->name, errno_name(err));
@@ -340,6 +339,7 @@ static int step_exit(int k, long *delta, rpc_err *e) {
     const jval *d = json_get(reply, "delta");
     *delta = d && d->t == J_NUM ? (long)d->i : 0;
   }
+  *delta += own;
   mark_ended(k);
   return 0;
 }
@@ -406,6 +406,7 @@ static int run_step(const jval *step, sbuf *out, rpc_err *e) {
   jval *reply = NULL;
   long delta = 0;
   if (!strcmp(op, "exit")) {
+    if (!strcmp(pname, "main")) return fail(e, "invalid", "the main process cannot exit; exit a forked child");
     if (args->child) return fail(e, "unsupported", "argument '%.64s' is not supported", args->child->key);
     if (step_exit(k, &delta, e)) return -1;
   } else if (!strcmp(op, "fork")) {
@@ -546,7 +547,7 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
     if (m->t != J_NUM || !m->is_int || m->i < 0)
       return fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
     for (int k = 0; k < K_COUNT; k++)
-      if (!strcmp(m->key, knobs[k].name)) val[k] = m->i, given[k] = 1;
+      if (!strcmp(m->key, knob_names[k])) val[k] = m->i, given[k] = 1;
   }
   if (val[K_MODE] > 2) return fail(e, "invalid", "config.overcommit_memory must be 0, 1 or 2");
   const jval *cap = json_get(cfg, "cap_sys_admin");
@@ -566,9 +567,9 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   /* Save every knob, then apply the config. */
   char why[200];
   for (int k = 0; k < K_COUNT; k++) {
-    int err = sysctl_read(knobs[k].name, knobs[k].orig, sizeof knobs[k].orig);
+    int err = sysctl_read(knob_names[k], knobs_orig[k], KNOB_LEN);
     if (err) {
-      snprintf(why, sizeof why, "cannot read /proc/sys/vm/%s: %s", knobs[k].name, errno_name(err));
+      snprintf(why, sizeof why, "cannot read /proc/sys/vm/%s: %s", knob_names[k], errno_name(err));
       return skip(res, why);
     }
   }
@@ -584,11 +585,11 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
     int k = order[j];
     char s[32], cur[32];
     snprintf(s, sizeof s, "%lld", val[k]);
-    int err = sysctl_write(knobs[k].name, s);
-    if (!err) err = sysctl_read(knobs[k].name, cur, sizeof cur);
-    if (err) snprintf(why, sizeof why, "cannot set /proc/sys/vm/%s=%s: %s", knobs[k].name, s, errno_name(err));
+    int err = sysctl_write(knob_names[k], s);
+    if (!err) err = sysctl_read(knob_names[k], cur, sizeof cur);
+    if (err) snprintf(why, sizeof why, "cannot set /proc/sys/vm/%s=%s: %s", knob_names[k], s, errno_name(err));
     else if (strcmp(cur, s))
-      snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knobs[k].name, cur, s,
+      snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knob_names[k], cur, s,
                k == K_HUGE ? " (the kernel could not allocate that many huge pages)" : "");
     if (err || strcmp(cur, s)) {
       restore_knobs();

@@ -20,6 +20,14 @@ long meminfo_field(const char *snap, const char *key); /* -1 when absent */
 int sysctl_read(const char *name, char *out, size_t outlen);
 /* Writes /proc/sys/vm/NAME; 0 or an errno. Async-signal-safe. */
 int sysctl_write(const char *name, const char *val);
+/* The /proc/sys/vm knobs a session may change, and their restore:
+ * async-signal-safe, writes only what differs, and writes whichever of
+ * overcommit_ratio/overcommit_kbytes was non-zero last (writing one zeroes
+ * the other). */
+enum { K_MODE, K_RATIO, K_KBYTES, K_HUGE, K_USER, K_ADMIN, K_COUNT };
+#define KNOB_LEN 32
+extern const char *const knob_names[K_COUNT];
+void knobs_restore(char saved[K_COUNT][KNOB_LEN]);
 const char *errno_name(int e);
 const char *signal_name(int sig);
 const char *si_code_name(int sig, int code);
@@ -33,6 +41,9 @@ ssize_t recv_msg(int sock, char *buf, size_t cap, int *fd);
 int end_child(pid_t pid, long *delta);
 
 /* ---- proc.c: a session process (main or a forked child) ---- */
+/* Serves steps on ctl. When the relay vanishes (EOF) without ending the
+ * session, the process restores the knobs it was told about (__knobs), then
+ * exits: a relay killed by SIGKILL leaves no changed sysctl behind. */
 __attribute__((noreturn)) void proc_serve(int ctl);
 
 /* The outcome of one step in a session process. */
@@ -42,6 +53,8 @@ typedef struct {
   int sig, code;       /* RES_SIGNAL */
   long delta;          /* Committed_AS kB, measured around the syscall */
   long long pid;       /* fork: the child's pid (0: none) */
+  long own;            /* __own: the probe's own accountable memory (kB) */
+  int has_own;
   const char *ekind;   /* RES_ERROR: "invalid" | "unsupported" | "internal" */
   char emsg[256];
   int new_ctl;         /* fork: set (>= 0) in the child, which serves it */

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,11 @@ static jarena arena;
 static char txmem[2048];
 static mapping maps[MAX_MAPS];
 static int ctl_fd = -1;
+static char saved_knobs[K_COUNT][KNOB_LEN]; /* before open, from the relay */
+static int have_knobs;
+/* The program break when the session began: brk steps grow the heap from
+ * here. Set by main, inherited by the children its fork steps make. */
+static uintptr_t brk0;
 
 /* ---- signals ---- */
 
@@ -220,11 +227,131 @@ int map_range(const mapping *m, const jval *args, int default_rest, size_t *off,
   return 0;
 }
 
+/* ---- the probe's own accountable memory ----
+ *
+ * A scenario describes a process whose only mappings are the ones its steps
+ * made. A real session process also has the probe's runtime in it: libc's
+ * data, its heap, the stack. Where that memory is accountable (VM_ACCOUNT),
+ * fork charges a copy of it and exit gives it back, so those two steps
+ * subtract or add it back: "own" memory is every accountable VMA of this
+ * process less the parts that lie in a named mapping or in the heap the brk
+ * steps added ([brk0, brk), page-aligned as the kernel charges it). */
+
+static uintptr_t page_up(uintptr_t x) { return (x + PROBE_PAGE - 1) & ~(uintptr_t)(PROBE_PAGE - 1); }
+
+/* Bytes of [s, e) covered by the scenario's memory: the named mappings and
+ * [hs, he). The table may hold overlapping ranges (an mmap can land in what a
+ * partial munmap freed), so this measures their union. */
+static uintptr_t scenario_bytes(uintptr_t s, uintptr_t e, uintptr_t hs, uintptr_t he) {
+  uintptr_t n = 0, cur = s;
+  while (cur < e) {
+    uintptr_t reach = 0, next = e; /* furthest end of a range holding cur; nearest start past cur */
+    for (int k = 0; k <= MAX_MAPS; k++) {
+      uintptr_t a, b;
+      if (k < MAX_MAPS) {
+        if (!maps[k].used || !maps[k].len) continue;
+        a = (uintptr_t)maps[k].addr;
+        b = a + maps[k].len;
+      } else {
+        a = hs;
+        b = he;
+      }
+      if (a >= b) continue;
+      if (a <= cur && cur < b) {
+        if (b > reach) reach = b;
+      } else if (a > cur && a < next) {
+        next = a;
+      }
+    }
+    if (reach) {
+      if (reach > e) reach = e;
+      n += reach - cur;
+      cur = reach;
+    } else {
+      cur = next;
+    }
+  }
+  return n;
+}
+
+static char smaps_chunk[8192];
+static char smaps_line[256]; /* lines are cut here: only a header's addresses and VmFlags matter */
+
+/* One line of /proc/self/smaps; vs and ve hold the current VMA's range. */
+static void smaps_take(const char *line, int for_fork, uintptr_t *vs, uintptr_t *ve, uintptr_t hs, uintptr_t he,
+                       uintptr_t *total) {
+  if ((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f')) { /* "start-end perms ..." */
+    char *end;
+    unsigned long a = strtoul(line, &end, 16), b = 0;
+    if (*end == '-') b = strtoul(end + 1, NULL, 16);
+    *vs = a;
+    *ve = b > a ? b : a;
+    return;
+  }
+  if (strncmp(line, "VmFlags:", 8) || *ve <= *vs) return;
+  int ac = 0, dc = 0;
+  for (const char *p = line + 8; *p;) {
+    while (*p == ' ') p++;
+    const char *t = p;
+    while (*p && *p != ' ') p++;
+    if (p - t == 2 && t[0] == 'a' && t[1] == 'c') ac = 1;
+    if (p - t == 2 && t[0] == 'd' && t[1] == 'c') dc = 1;
+  }
+  /* fork does not copy (nor charge) a VM_DONTCOPY VMA; exit gives back all. */
+  if (ac && !(for_fork && dc)) *total += (*ve - *vs) - scenario_bytes(*vs, *ve, hs, he);
+  *vs = *ve = 0;
+}
+
+/* The probe's own accountable memory in this process, in kB, or -1 with
+ * errno. No malloc and no stdio: it changes nothing it measures. */
+static long own_kb(int for_fork) {
+  uintptr_t cur = (uintptr_t)sbrk(0);
+  uintptr_t hs = page_up(brk0), he = cur > brk0 ? page_up(cur) : hs;
+  int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  uintptr_t vs = 0, ve = 0, total = 0;
+  size_t ll = 0;
+  for (;;) {
+    ssize_t k = read(fd, smaps_chunk, sizeof smaps_chunk);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      int e = errno;
+      close(fd);
+      errno = e;
+      return -1;
+    }
+    if (k == 0) break;
+    for (ssize_t j = 0; j < k; j++) {
+      char c = smaps_chunk[j];
+      if (c != '\n') {
+        if (ll < sizeof smaps_line - 1) smaps_line[ll++] = c;
+        continue;
+      }
+      smaps_line[ll] = 0;
+      smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total);
+      ll = 0;
+    }
+  }
+  close(fd);
+  if (ll) {
+    smaps_line[ll] = 0;
+    smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total);
+  }
+  return (long)(total / 1024);
+}
+
 /* ---- dispatch ---- */
 
+/* Reports the kernel's delta less the copy of the probe's own memory, which
+ * a process made of the scenario's mappings alone would not have. */
 static void do_fork(int fd, step_res *r) {
   if (fd < 0) {
     res_error(r, "internal", "fork without a control socket for the child");
+    return;
+  }
+  long own = own_kb(1);
+  if (own < 0) {
+    res_error(r, "internal", "reading /proc/self/smaps: %s", errno_name(errno));
     return;
   }
   long c0 = committed_as_kb();
@@ -235,7 +362,7 @@ static void do_fork(int fd, step_res *r) {
   }
   int e = errno;
   long c1 = committed_as_kb();
-  r->delta = c1 - c0;
+  r->delta = c1 - c0 - (pid > 0 ? own : 0); /* a failed fork has charged nothing */
   if (pid < 0) {
     r->kind = RES_ERRNO;
     r->err = e;
@@ -251,12 +378,29 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     res_error(r, "internal", "bad message from the relay");
     return;
   }
-  if (!strcmp(op, "__ping")) return;
+  if (!strcmp(op, "__knobs")) {
+    for (int k = 0; k < K_COUNT; k++) {
+      const char *v = json_str(args, knob_names[k]);
+      if (!v || strlen(v) >= KNOB_LEN) {
+        res_error(r, "internal", "bad knob snapshot");
+        return;
+      }
+      strcpy(saved_knobs[k], v);
+    }
+    have_knobs = 1;
+    return;
+  }
   if (!strcmp(op, "__reap")) {
     long long pid;
     if (arg_int(args, "pid", 1, 0, &pid, r)) return;
     int e = end_child((pid_t)pid, &r->delta);
     if (e) res_error(r, "internal", "ending child %lld: %s", pid, errno_name(e));
+    return;
+  }
+  if (!strcmp(op, "__own")) { /* before an exit step: what this process gives back beyond the scenario's */
+    long own = own_kb(0);
+    if (own < 0) res_error(r, "internal", "reading /proc/self/smaps: %s", errno_name(errno));
+    else r->own = own, r->has_own = 1;
     return;
   }
   if (!strcmp(op, "fork")) {
@@ -286,13 +430,18 @@ static void reply(const step_res *r) {
   }
   if (r->kind != RES_ERROR) {
     if (r->pid) sb_printf(&b, ",\"pid\":%lld", r->pid);
+    if (r->has_own) sb_printf(&b, ",\"own\":%ld", r->own);
     sb_putc(&b, '}');
   }
-  if (send_msg(ctl_fd, b.p, b.len, -1)) _exit(0); /* the relay is gone */
+  if (send_msg(ctl_fd, b.p, b.len, -1)) { /* the relay is gone */
+    if (have_knobs) knobs_restore(saved_knobs);
+    _exit(0);
+  }
 }
 
 void proc_serve(int ctl) {
   ctl_fd = ctl;
+  brk0 = (uintptr_t)sbrk(0);
   setup_signals();
   jarena_init(&arena, arena_block, sizeof arena_block, 0);
   for (;;) {
@@ -306,7 +455,10 @@ void proc_serve(int ctl) {
       reply(&r);
       continue;
     }
-    if (n <= 0) _exit(0); /* the relay is gone: so are we */
+    if (n <= 0) { /* the relay is gone without ending the session: clean up after it */
+      if (have_knobs) knobs_restore(saved_knobs);
+      _exit(0);
+    }
     rx[n] = 0;
     jarena_reset(&arena);
     char err[96];

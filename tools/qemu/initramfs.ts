@@ -22,7 +22,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t debugfs none /sys/kernel/debug
 echo "=== GUEST-UP uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r)"
-[ -f /hwpoison-inject.ko ] && insmod /hwpoison-inject.ko
+if [ -f /hwpoison-inject.ko ]; then insmod /hwpoison-inject.ko && echo "=== hwpoison-inject loaded: $(ls /sys/kernel/debug/hwpoison | tr '\n' ' ')"; fi
 # Hold ttyS1 open for the guest's whole life: closing the last fd shuts the UART down and drops input.
 exec 3<>/dev/ttyS1
 stty -F /dev/ttyS1 115200 raw -echo -echoe -echok -echoctl -echoke -ixon -ixoff -opost

@@ -4,7 +4,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type FetchOptions, KERNELS, type KernelManifest, isKernelName, kernelCacheRoot, readManifest } from './fetch.ts';
 import { INIT_SCRIPT, buildInitramfs } from './initramfs.ts';
-import { QemuGuest, type QemuGuestOptions } from './guest.ts';
+import { QemuGuest, QemuTransport, type QemuGuestOptions } from './guest.ts';
+import { RpcImplementation } from '../impl/rpc.ts';
 import { findStaticBusybox } from './fetch.ts';
 
 export interface QemuKernel {
@@ -19,12 +20,26 @@ export interface QemuKernel {
   manifest: KernelManifest | null;
 }
 
-/** Maps `debian-6.1`, `debian-6.12` (fetched into the cache) or a path to a bzImage to what QEMU boots. */
-export function resolveQemuKernel(spec: string, opts: FetchOptions = {}): QemuKernel {
+export interface ResolveKernelOptions extends FetchOptions {
+  /**
+   * Boot the uncompressed vmlinux through PVH instead of the bzImage (skips the decompressor: 6.1
+   * boots ~6 s faster under TCG, 6.12 ~1 s). The guest then sees ~2 MB more MemTotal than after a
+   * bzImage boot. Default: $MMSPEC_QEMU_PVH=1, else off.
+   */
+  pvh?: boolean;
+}
+
+/**
+ * Maps `debian-6.1`, `debian-6.12` (fetched into the cache) or a path to a kernel image of the
+ * user's own (a bzImage, or a vmlinux with a PVH note) to what QEMU boots.
+ */
+export function resolveQemuKernel(spec: string, opts: ResolveKernelOptions = {}): QemuKernel {
   if (isKernelName(spec)) {
     const m = readManifest(spec, opts);
     if (!m) throw new Error(`kernel ${spec} is not fetched: run \`mmspec kernel fetch ${spec}\` first`);
-    return { spec, kernel: m.vmlinuz, module: m.module, release: m.release, manifest: m };
+    const pvh = opts.pvh ?? process.env.MMSPEC_QEMU_PVH === '1';
+    const kernel = pvh && m.vmlinux ? m.vmlinux : m.vmlinuz;
+    return { spec, kernel, module: m.module, release: m.release, manifest: m };
   }
   if (/^debian-/.test(spec)) {
     throw new Error(`unknown kernel ${spec}; known: ${Object.keys(KERNELS).join(', ')}, or a path to a bzImage`);
@@ -36,22 +51,47 @@ export function resolveQemuKernel(spec: string, opts: FetchOptions = {}): QemuKe
   return { spec, kernel: path, module: null, release: null, manifest: null };
 }
 
+export interface GuestFilesOptions {
+  /** Static probe binary (tools/probe/build.ts: buildProbe({ static: true })). */
+  probe: string;
+  cacheDir?: string;
+  /** See ResolveKernelOptions.pvh. */
+  pvh?: boolean;
+}
+
 /**
- * Resolves the kernel, builds (or reuses) the initramfs with the given static probe, and returns a
- * guest ready to boot on first use. The initramfs is cached by content next to the kernels.
+ * Resolves the kernel and builds (or reuses) the initramfs holding the given static probe. The
+ * initramfs is cached by content in ${XDG_CACHE_HOME:-~/.cache}/mmspec/initramfs/.
  */
-export function qemuGuest(
-  spec: string,
-  opts: { probe: string; cacheDir?: string } & Omit<QemuGuestOptions, 'kernel' | 'initrd'>,
-): QemuGuest {
-  const k = resolveQemuKernel(spec, { cacheDir: opts.cacheDir });
+export function prepareGuestFiles(spec: string, opts: GuestFilesOptions): { kernel: QemuKernel; initrd: string } {
+  const k = resolveQemuKernel(spec, { cacheDir: opts.cacheDir, pvh: opts.pvh });
   const busybox = findStaticBusybox();
   if (!busybox) throw new Error('no static busybox: apt-get install busybox-static (or run `mmspec kernel fetch`)');
   const h = createHash('sha256');
   for (const f of [busybox, opts.probe, k.module]) h.update(f ? readFileSync(f) : 'none').update('\0');
   h.update(INIT_SCRIPT);
-  const out = join(dirname(kernelCacheRoot(opts.cacheDir)), 'initramfs', `${h.digest('hex').slice(0, 16)}.gz`);
-  if (!existsSync(out)) buildInitramfs({ probe: opts.probe, module: k.module, out, busybox });
-  const { probe: _p, cacheDir: _c, ...guestOpts } = opts;
-  return new QemuGuest({ label: spec, ...guestOpts, kernel: k.kernel, initrd: out });
+  const initrd = join(dirname(kernelCacheRoot(opts.cacheDir)), 'initramfs', `${h.digest('hex').slice(0, 16)}.gz`);
+  if (!existsSync(initrd)) buildInitramfs({ probe: opts.probe, module: k.module, out: initrd, busybox });
+  return { kernel: k, initrd };
+}
+
+function guestLabel(spec: string, k: QemuKernel): string {
+  return k.manifest?.vmlinux && k.kernel === k.manifest.vmlinux ? `${spec} pvh` : spec;
+}
+
+type GuestOpts = GuestFilesOptions & Omit<QemuGuestOptions, 'kernel' | 'initrd'>;
+
+/** A QemuGuest (own minimal RPC) for a kernel spec; it boots on first use. */
+export function qemuGuest(spec: string, opts: GuestOpts): QemuGuest {
+  const { kernel, initrd } = prepareGuestFiles(spec, opts);
+  const { probe: _p, cacheDir: _c, pvh: _v, ...guestOpts } = opts;
+  return new QemuGuest({ label: guestLabel(spec, kernel), ...guestOpts, kernel: kernel.kernel, initrd });
+}
+
+/** The same guest behind tools/impl/rpc.ts's generic client (schema-checked replies). */
+export function qemuRpcImplementation(spec: string, opts: GuestOpts): RpcImplementation {
+  const { kernel, initrd } = prepareGuestFiles(spec, opts);
+  const { probe: _p, cacheDir: _c, pvh: _v, ...guestOpts } = opts;
+  const transport = new QemuTransport({ label: guestLabel(spec, kernel), ...guestOpts, kernel: kernel.kernel, initrd });
+  return new RpcImplementation(transport, `qemu:${spec}`, opts.requestTimeoutMs ?? 60_000);
 }

@@ -30,6 +30,8 @@ export interface ScenarioResult {
   /** A known divergence that did not show: the kernel may carry the fix. */
   note?: string;
   trace?: TraceEntry[];
+  /** With trace: the observation right after the config was applied. */
+  start?: Observation;
   ms: number;
 }
 
@@ -98,17 +100,18 @@ async function runOne(impl: Implementation, info: ImplementationInfo, kernel: st
   let outcome: ScenarioResult;
   let session: string | undefined;
   const trace: TraceEntry[] = [];
+  const seen: { start?: Observation } = {};
   try {
     const opened = await impl.open({ mechanism: s.mechanism, config: s.config ?? {}, kernel, scenario: s.id });
     if ('skip' in opened) return done({ status: 'skipped', reason: `${info.name}: ${opened.skip}` });
     session = opened.session;
-    outcome = done(await drive(impl, session, s, trace));
+    outcome = done(await drive(impl, session, s, trace, seen));
   } catch (e) {
     outcome = done(errorOutcome(e, info.name, s, trace));
   } finally {
     if (session) await impl.close(session).catch(() => {});
   }
-  if (opts.trace) outcome.trace = trace;
+  if (opts.trace) Object.assign(outcome, { trace, start: seen.start });
   if (divergence) {
     if (outcome.status === 'failed') return { ...outcome, status: 'known-divergence', reason: `known divergence on ${kernel}: ${divergence.summary}` };
     if (outcome.status === 'passed') outcome.note = `known divergence (${divergence.kernels}) did not show on ${kernel}: fixed?`;
@@ -116,8 +119,9 @@ async function runOne(impl: Implementation, info: ImplementationInfo, kernel: st
   return outcome;
 }
 
-async function drive(impl: Implementation, session: string, s: LoadedScenario, trace: TraceEntry[]) {
+async function drive(impl: Implementation, session: string, s: LoadedScenario, trace: TraceEntry[], seen: { start?: Observation }) {
   const start = await impl.observe(session);
+  seen.start = start;
   let last: Observation = start;
   const batchable = impl.steps && !s.steps.some((st) => hasExpr(st.args));
   const batch = batchable ? await impl.steps!(session, s.steps.map((st) => request(st, {}))) : null;

@@ -1,0 +1,96 @@
+// End-to-end check of the QEMU guest route with the real probe (tools/probe):
+//
+//   node tools/bin/run-ts.js tools/qemu/selftest.ts [--fetch] [debian-6.12 debian-6.1 ...]
+//
+// Per kernel: boot, hello, open/observe/step, a `steps` batch whose request and answer lines are
+// several KB, a 4 KB+ `open` line, close, dispose; then a garbage kernel, which must fail fast with
+// an ImplFailure. Checks that no QEMU child is left. Needs the kernels fetched (or --fetch, as root).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { buildProbe } from '../probe/build.ts';
+import { ImplFailure } from '../impl/types.ts';
+import { fetchKernel, isKernelName } from './fetch.ts';
+import { qemuGuest } from './kernels.ts';
+
+const args = process.argv.slice(2);
+const doFetch = args.includes('--fetch');
+const specs = args.filter((a) => !a.startsWith('--'));
+if (specs.length === 0) specs.push('debian-6.12');
+
+let passed = 0;
+let failed = 0;
+function ok(cond: boolean, what: string): void {
+  if (cond) passed++;
+  else failed++;
+  console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
+}
+function qemuChildren(): string {
+  try {
+    return execFileSync('pgrep', ['-a', '-P', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('qemu'))
+      .join('\n');
+  } catch {
+    return '';
+  }
+}
+
+const probe = await buildProbe({ static: true });
+for (const spec of specs) {
+  if (doFetch && isKernelName(spec)) await fetchKernel(spec);
+  const g = qemuGuest(spec, { probe });
+  try {
+    const t0 = Date.now();
+    const info = await g.describe();
+    ok(typeof info.kernel === 'string', `${spec}: booted to hello in ${((Date.now() - t0) / 1000).toFixed(1)} s, kernel ${info.kernel}`);
+    const params = { mechanism: 'overcommit', config: { overcommit_memory: 0 }, scenario: `selftest-${'x'.repeat(4096)}` };
+    const o = await g.open(params);
+    ok('session' in o, `${spec}: open with a ${JSON.stringify(params).length + 50} B request line`);
+    if ('session' in o) {
+      const obs = await g.observe(o.session);
+      ok(typeof obs.Committed_AS === 'number', `${spec}: observe Committed_AS=${obs.Committed_AS}`);
+      const r = await g.step(o.session, { op: 'mmap', args: { as: 'a', pages: 256, prot: 'rw' } });
+      ok(r.ret === 'ok', `${spec}: step mmap 1 MiB -> ${r.ret}`);
+      const batch = Array.from({ length: 80 }, (_, i) => ({ op: 'mmap', args: { as: `b${i}`, pages: 1, prot: 'rw' } }));
+      const t1 = Date.now();
+      const rs = await g.steps(o.session, batch);
+      ok(
+        rs.length === 80 && rs.every((x) => x.ret === 'ok'),
+        `${spec}: steps x80 (request ${JSON.stringify(batch).length} B, answer ${JSON.stringify(rs).length} B) in ${Date.now() - t1} ms`,
+      );
+      await g.close(o.session);
+      ok(true, `${spec}: close`);
+    }
+  } catch (e) {
+    ok(false, `${spec}: ${(e as Error).message}\n${(e as ImplFailure).stderr ?? ''}`);
+  } finally {
+    await g.dispose();
+  }
+  ok(qemuChildren() === '', `${spec}: no QEMU left after dispose`);
+}
+
+// A kernel that is not one: the failure must come at once, with diagnostics, and leave no QEMU.
+const dir = mkdtempSync(join(tmpdir(), 'mmspec-qemu-selftest-'));
+const garbage = join(dir, 'garbage.bzImage');
+writeFileSync(garbage, randomBytes(1 << 20));
+const g = qemuGuest(garbage, { probe, bootTimeoutMs: 30_000, workDir: dir });
+const t0 = Date.now();
+try {
+  await g.describe();
+  ok(false, 'garbage kernel: booted?!');
+} catch (e) {
+  ok(
+    e instanceof ImplFailure && e.stderr.includes('console'),
+    `garbage kernel: ${e instanceof ImplFailure ? 'ImplFailure' : 'other error'} after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${(e as Error).message}`,
+  );
+} finally {
+  await g.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}
+ok(qemuChildren() === '', 'garbage kernel: no QEMU left');
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;
