@@ -6,6 +6,7 @@ import { listCommand } from './list.ts';
 import { explainCommand } from './explain.ts';
 import { citeCommand } from './cite.ts';
 import { recordCommand } from './record.ts';
+import { fetchKernel, isKernelName, kernelDir, KERNELS } from '../qemu/fetch.ts';
 import { serve } from '../impl/serve.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
@@ -22,7 +23,7 @@ export function program(setExit: (code: number) => void): Command {
 
   p.command('run')
     .description('run scenarios against an implementation and compare every step')
-    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux', 'oracle')
+    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:PATH', 'oracle')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
     .option('--filter <glob>', "only scenario ids matching this glob, e.g. 'overcommit.mode2.*'")
     .option('--kernel <version>', 'kernel release a model behaves as (real kernels report their own)')
@@ -41,6 +42,23 @@ export function program(setExit: (code: number) => void): Command {
     .option('--timeout <seconds>', 'per-request timeout', '60')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .action(async (o) => setExit(await recordCommand(o)));
+
+  const kernel = p.command('kernel').description('kernels for qemu: implementations');
+  kernel
+    .command('fetch')
+    .description("download a Debian kernel package (and install qemu-system-x86, busybox-static when missing)")
+    .argument('<name>', `one of ${Object.keys(KERNELS).join(', ')}`)
+    .option('--force', 'download again even when cached')
+    .action(async (name: string, o: { force?: boolean }) => {
+      if (!isKernelName(name)) throw new UserError(`unknown kernel '${name}': use one of ${Object.keys(KERNELS).join(', ')}`);
+      try {
+        const m = await fetchKernel(name, { force: o.force });
+        console.log(`${name}: ${m.package} ${m.version} (release ${m.release}) in ${kernelDir(name)}`);
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
+      setExit(0);
+    });
 
   p.command('list')
     .description('list scenarios with level, layer, kernels and citations')

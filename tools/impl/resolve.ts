@@ -2,6 +2,8 @@
 import { UserError } from '../cli/errors.ts';
 import { execImplementation } from './exec.ts';
 import { linuxImplementation } from '../linux/impl.ts';
+import { buildProbe } from '../probe/build.ts';
+import { qemuImplementation } from '../qemu/kernels.ts';
 import { loadModuleImplementation } from './module.ts';
 import { OracleImplementation } from './oracle.ts';
 import type { Implementation } from './types.ts';
@@ -11,11 +13,12 @@ export interface ResolveOptions {
   allowHostChanges?: boolean;
 }
 
-export const IMPL_FORMS = ['oracle', 'module:PATH', 'exec:COMMAND', 'linux'];
+export const IMPL_FORMS = ['oracle', 'module:PATH', 'exec:COMMAND', 'linux', 'qemu:debian-6.1', 'qemu:debian-6.12', 'qemu:PATH'];
 
 export async function resolveImplementation(spec: string, opts: ResolveOptions = {}): Promise<Implementation> {
   if (spec === 'oracle') return new OracleImplementation();
   if (spec === 'linux') return linuxImplementation(opts);
+  if (spec.startsWith('qemu:')) return guestImplementation(spec.slice('qemu:'.length), opts.timeoutMs);
   if (spec.startsWith('module:')) return loadModuleImplementation(spec.slice('module:'.length));
   if (spec.startsWith('exec:')) {
     const command = spec.slice('exec:'.length).trim();
@@ -23,4 +26,16 @@ export async function resolveImplementation(spec: string, opts: ResolveOptions =
     return execImplementation(command, opts.timeoutMs);
   }
   throw new UserError(`unknown implementation '${spec}': use one of ${IMPL_FORMS.join(', ')}`);
+}
+
+/** qemu:SPEC — a kernel booted under QEMU with the static probe in its initramfs. */
+async function guestImplementation(kernel: string, timeoutMs?: number): Promise<Implementation> {
+  if (!kernel) throw new UserError('qemu: needs a kernel: qemu:debian-6.1, qemu:debian-6.12 or qemu:PATH-TO-BZIMAGE');
+  try {
+    const probe = await buildProbe({ static: true });
+    // Under TCG a step runs far slower than on the host: allow at least a minute per request.
+    return qemuImplementation(kernel, { probe, requestTimeoutMs: Math.max(timeoutMs ?? 0, 60_000) });
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
 }

@@ -78,6 +78,9 @@ static int make_file(size_t len, char *path, size_t cap, step_res *r) {
   return -1;
 }
 
+/* Alignment of scenario mappings, and the least guard left on each side (one PMD on x86-64). */
+#define GUARD_ALIGN (2UL << 20)
+
 static void op_mmap(const jval *args, step_res *r) {
   static const char *const keys[] = {"as", "pages", "prot", "shared", "backing", "noreserve", NULL};
   unsigned long long pages;
@@ -118,13 +121,34 @@ static void op_mmap(const jval *args, step_res *r) {
     return;
   }
   m->fd = fd;
+  /* A scenario mapping must not merge with the probe's own VMAs (it would inherit their
+   * anon_vma and flags), so it goes into a PROT_NONE reservation that leaves guard pages on
+   * both sides, at a PMD-aligned address as the kernel picks for large anonymous mappings.
+   * The reservation is neither writable nor shared, so it is never charged. Hugetlb VMAs
+   * never merge and need huge-page alignment: they are mapped as they are. */
+  char *res = NULL, *at = NULL;
+  size_t reslen = 0;
+  if (!(flags & MAP_HUGETLB)) {
+    reslen = len + 2 * GUARD_ALIGN;
+    res = mmap(NULL, reslen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED) {
+      int e = errno;
+      map_remove(m);
+      if (*path) unlink(path);
+      set_errno_res(r, 1, e);
+      return;
+    }
+    at = (char *)(((uintptr_t)res + PROBE_PAGE + GUARD_ALIGN - 1) & ~(uintptr_t)(GUARD_ALIGN - 1));
+    flags |= MAP_FIXED;
+  }
   long c0 = committed_as_kb();
-  void *p = mmap(NULL, len, prot, flags, fd, 0);
+  void *p = mmap(at, len, prot, flags, fd, 0);
   int e = errno;
   long c1 = committed_as_kb();
   if (*path) unlink(path);
   r->delta = c1 - c0;
   if (p == MAP_FAILED) {
+    if (res) munmap(res, reslen);
     map_remove(m); /* closes fd */
     set_errno_res(r, 1, e);
     return;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type FetchOptions, KERNELS, type KernelManifest, isKernelName, kernelCacheRoot, readManifest } from './fetch.ts';
 import { INIT_SCRIPT, buildInitramfs } from './initramfs.ts';
-import { QemuGuest, QemuTransport, type QemuGuestOptions } from './guest.ts';
+import { QemuTransport, type QemuGuestOptions } from './guest.ts';
 import { RpcImplementation } from '../impl/rpc.ts';
 import { findStaticBusybox } from './fetch.ts';
 
@@ -81,15 +81,8 @@ function guestLabel(spec: string, k: QemuKernel): string {
 
 type GuestOpts = GuestFilesOptions & Omit<QemuGuestOptions, 'kernel' | 'initrd'>;
 
-/** A QemuGuest (own minimal RPC) for a kernel spec; it boots on first use. */
-export function qemuGuest(spec: string, opts: GuestOpts): QemuGuest {
-  const { kernel, initrd } = prepareGuestFiles(spec, opts);
-  const { probe: _p, cacheDir: _c, pvh: _v, ...guestOpts } = opts;
-  return new QemuGuest({ label: guestLabel(spec, kernel), ...guestOpts, kernel: kernel.kernel, initrd });
-}
-
-/** The same guest behind tools/impl/rpc.ts's generic client (schema-checked replies). */
-export function qemuRpcImplementation(spec: string, opts: GuestOpts): RpcImplementation {
+/** A guest for a kernel spec, behind the line-protocol client; it boots on first use. */
+export function qemuImplementation(spec: string, opts: GuestOpts): RpcImplementation {
   const { kernel, initrd } = prepareGuestFiles(spec, opts);
   const { probe: _p, cacheDir: _c, pvh: _v, ...guestOpts } = opts;
   const transport = new QemuTransport({ label: guestLabel(spec, kernel), ...guestOpts, kernel: kernel.kernel, initrd });

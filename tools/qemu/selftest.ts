@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { buildProbe } from '../probe/build.ts';
 import { ImplFailure } from '../impl/types.ts';
 import { fetchKernel, isKernelName } from './fetch.ts';
-import { qemuGuest } from './kernels.ts';
+import { qemuImplementation } from './kernels.ts';
 
 const args = process.argv.slice(2);
 const doFetch = args.includes('--fetch');
@@ -41,7 +41,7 @@ function qemuChildren(): string {
 const probe = await buildProbe({ static: true });
 for (const spec of specs) {
   if (doFetch && isKernelName(spec)) await fetchKernel(spec);
-  const g = qemuGuest(spec, { probe });
+  const g = qemuImplementation(spec, { probe });
   try {
     const t0 = Date.now();
     const info = await g.describe();
@@ -76,7 +76,7 @@ for (const spec of specs) {
 const dir = mkdtempSync(join(tmpdir(), 'mmspec-qemu-selftest-'));
 const garbage = join(dir, 'garbage.bzImage');
 writeFileSync(garbage, randomBytes(1 << 20));
-const g = qemuGuest(garbage, { probe, bootTimeoutMs: 30_000, workDir: dir });
+const g = qemuImplementation(garbage, { probe, bootTimeoutMs: 30_000, workDir: dir });
 const t0 = Date.now();
 try {
   await g.describe();

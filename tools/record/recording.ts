@@ -32,7 +32,7 @@ export function writeRecordings(summary: RunSummary, when = new Date()): string[
   if (!release) throw new Error(`${summary.implementation.name} is a model, not a kernel: nothing to record`);
   const byMech = new Map<string, RecordedScenario[]>();
   for (const r of summary.results) {
-    if (r.layer !== 'abi' || r.status === 'skipped') continue;
+    if (r.layer !== 'abi') continue; // skips are kept, with their reason
     const steps = (r.trace ?? []).map((t) => ({ request: t.step, result: t.result }));
     byMech.set(r.mechanism, [...(byMech.get(r.mechanism) ?? []), { id: r.id, status: r.status, reason: r.reason, start: r.start, steps }]);
   }
