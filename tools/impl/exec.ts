@@ -6,20 +6,21 @@ import { RpcImplementation } from './rpc.ts';
 
 const STDERR_KEEP = 16 * 1024;
 
-/** Runs a command (through sh -c, in its own process group) and carries lines over its stdio. */
+/** Runs a program (in its own process group) and carries lines over its stdio. */
 export class ProcessTransport implements LineTransport {
   private child?: ChildProcess;
   private stderr = '';
 
+  /** With args null the command is a shell command line (exec:); otherwise a program and its arguments. */
   constructor(
     private readonly command: string,
-    private readonly args: string[] = [],
+    private readonly args: string[] | null = null,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   async start(onLine: (line: string) => void, onExit: (why: string) => void): Promise<void> {
     this.stderr = '';
-    const child = spawn(this.command, this.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: this.env, shell: this.args.length === 0 });
+    const child = spawn(this.command, this.args ?? [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: this.env, shell: this.args === null });
     this.child = child;
     createInterface({ input: child.stdout! }).on('line', onLine);
     child.stderr!.on('data', (d: Buffer) => {
@@ -34,6 +35,11 @@ export class ProcessTransport implements LineTransport {
 
   send(line: string): void {
     this.child?.stdin?.write(`${line}\n`);
+  }
+
+  /** The running program's pid (tests use it to play a crash). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   diagnostics(): string {

@@ -3,7 +3,7 @@
 // and restored on success, failure, SIGINT and SIGTERM — or, after SIGKILL, by the next start.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
+import { KNOBS, restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
 
 export const STATE_DIR = process.env.MMSPEC_HOST_STATE ?? '/run/mmspec';
 
@@ -40,7 +40,11 @@ export class HostGuard {
   private snap?: Snapshot;
   private handlers: [NodeJS.Signals | 'exit', () => void][] = [];
 
-  constructor(private readonly dir = STATE_DIR, private readonly log: (s: string) => void = (s) => process.stderr.write(`mmspec: ${s}\n`)) {}
+  constructor(
+    private readonly dir = STATE_DIR,
+    private readonly knobs = KNOBS,
+    private readonly log: (s: string) => void = (s) => process.stderr.write(`mmspec: ${s}\n`),
+  ) {}
 
   /** Takes the lock, replays a stale journal, snapshots the knobs and journals them. */
   acquire(): void {
@@ -54,7 +58,7 @@ export class HostGuard {
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
     const replayed = replayJournal(this.dir);
     if (replayed) this.log(replayed);
-    this.snap = snapshotKnobs();
+    this.snap = snapshotKnobs(this.knobs);
     writeFileSync(journalPath(this.dir), JSON.stringify({ pid: process.pid, started: new Date().toISOString(), knobs: this.snap }, null, 2));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       const h = () => {

@@ -26,23 +26,27 @@ export function snapshotKnobs(paths = KNOBS): Snapshot {
   return s;
 }
 
+/** The order to write a snapshot back in: whichever of ratio and kbytes was non-zero goes last. */
+export function restoreOrder(snap: Snapshot): string[] {
+  const paths = Object.keys(snap);
+  const ratio = paths.find((p) => p.endsWith('/overcommit_ratio'));
+  const kbytes = paths.find((p) => p.endsWith('/overcommit_kbytes'));
+  const last = kbytes && snap[kbytes] !== '0' ? kbytes : ratio;
+  return [...paths.filter((p) => p !== last), ...(last ? [last] : [])];
+}
+
 /**
  * Writes every knob back. overcommit_ratio and overcommit_kbytes zero each other when written,
  * so the one that was non-zero goes last. Returns the knobs that did not take their old value.
  */
 export function restoreKnobs(snap: Snapshot): string[] {
-  const ratio = VM + 'overcommit_ratio';
-  const kbytes = VM + 'overcommit_kbytes';
-  const last = snap[kbytes] && snap[kbytes] !== '0' ? kbytes : ratio;
-  const order = [...Object.keys(snap).filter((p) => p !== last), ...(last in snap ? [last] : [])];
-  const stuck: string[] = [];
-  for (const p of order) {
+  const paths = Object.keys(snap);
+  for (const p of restoreOrder(snap)) {
     try {
       if (readKnob(p) !== snap[p]) writeFileSync(p, snap[p]!);
     } catch {
       // reported below when the value did not come back
     }
-    if (p !== (last === ratio ? kbytes : ratio) && readKnob(p) !== snap[p]) stuck.push(`${p}: ${readKnob(p)} (was ${snap[p]})`);
   }
-  return stuck;
+  return paths.filter((p) => readKnob(p) !== snap[p]).map((p) => `${p}: ${readKnob(p)} (was ${snap[p]})`);
 }

@@ -1,0 +1,63 @@
+// Real-kernel adapters when things go wrong: a probe killed mid-scenario, a guest that never boots.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ProcessTransport } from '../../tools/impl/exec.ts';
+import { RpcImplementation } from '../../tools/impl/rpc.ts';
+import { ImplFailure } from '../../tools/impl/types.ts';
+import { HostGuard } from '../../tools/linux/guard.ts';
+import { buildProbe } from '../../tools/probe/build.ts';
+import { qemuImplementation } from '../../tools/qemu/kernels.ts';
+import { which } from '../../tools/qemu/host.ts';
+
+const root = process.getuid?.() === 0;
+const hasCc = spawnSync('sh', ['-c', 'command -v cc || command -v gcc']).status === 0;
+const mode = () => readFileSync('/proc/sys/vm/overcommit_memory', 'utf8').trim();
+
+describe('the probe', () => {
+  it.runIf(root && hasCc)('killed mid-scenario fails that scenario, puts the knobs back, and the next open starts afresh', async () => {
+    const guard = new HostGuard(mkdtempSync(join(tmpdir(), 'mmspec-state-')), undefined, () => {});
+    guard.acquire();
+    const before = mode();
+    const transport = new ProcessTransport(await buildProbe(), []);
+    const impl = new RpcImplementation(transport, 'linux probe', 10_000);
+    try {
+      const opened = await impl.open({ mechanism: 'overcommit', config: { overcommit_memory: 1 } });
+      if (!('session' in opened)) throw new Error(`probe skipped: ${opened.skip}`);
+      expect((await impl.step(opened.session, { op: 'mmap', args: { as: 'a', pages: 16 } })).ret).toBe('ok');
+      expect(mode()).toBe('1');
+      process.kill(transport.pid!, 'SIGKILL');
+      await expect(impl.step(opened.session, { op: 'munmap', args: { map: 'a' } })).rejects.toThrow(ImplFailure);
+      // The session processes notice the relay is gone and restore what the session changed.
+      for (let i = 0; i < 50 && mode() !== before; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(mode()).toBe(before);
+      const again = await impl.open({ mechanism: 'overcommit', config: {} });
+      expect('session' in again).toBe(true);
+    } finally {
+      await impl.dispose();
+      guard.release();
+    }
+  });
+});
+
+describe('a QEMU guest', () => {
+  const qemu = which('qemu-system-x86_64') && which('busybox') && hasCc;
+  it.runIf(qemu)('that never boots is reported with its console, and no QEMU is left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmspec-badkernel-'));
+    const kernel = join(dir, 'bzImage');
+    writeFileSync(kernel, randomBytes(1 << 16));
+    const impl = qemuImplementation(kernel, { probe: await buildProbe({ static: true }), bootTimeoutMs: 30_000, log: () => {} });
+    const t0 = Date.now();
+    try {
+      await expect(impl.describe()).rejects.toThrow(ImplFailure);
+    } finally {
+      await impl.dispose();
+    }
+    expect(Date.now() - t0).toBeLessThan(35_000);
+    const left = spawnSync('pgrep', ['-af', kernel], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
+  });
+});
