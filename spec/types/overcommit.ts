@@ -73,7 +73,7 @@ export interface OvercommitConfig {
    */
   admin_reserve_kbytes?: number;
   /**
-   * Whether the main process holds CAP_SYS_ADMIN.
+   * Whether the main process holds CAP_SYS_ADMIN; forked children inherit it.
    */
   cap_sys_admin?: boolean;
   machine?: Machine;
@@ -247,7 +247,7 @@ export interface MadviseArgs {
  */
 export interface ForkArgs {
   /**
-   * Name of the child process.
+   * Name of the child process. The copy of each charged VMA is checked against the parent's total_vm.
    */
   as: string;
 }
