@@ -1,11 +1,11 @@
 // The host guard on stand-in knob files: a run killed with SIGKILL leaves a journal, and the
 // next start puts every knob back, the coupled overcommit_ratio/kbytes pair included.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HostGuard, replayJournal } from '../../tools/linux/guard.ts';
+import { HostGuard, replayJournal, type MountOps } from '../../tools/linux/guard.ts';
 import { restoreOrder } from '../../tools/linux/knobs.ts';
 import { ROOT } from '../helpers.ts';
 
@@ -58,6 +58,42 @@ describe('host guard', () => {
     g.release();
     expect(k.read()).toEqual({ overcommit_ratio: '0', overcommit_kbytes: '2097152' });
     expect(existsSync(join(state, 'host.lock'))).toBe(false);
+  });
+
+  it('unmounts the hugetlbfs mounts left under <state>/mnt, on release and on replay, and nothing else', () => {
+    const state = mkdtempSync(join(tmpdir(), 'mmspec-state-'));
+    const other = mkdtempSync(join(tmpdir(), 'mmspec-other-'));
+    const mine = ['101-s1-h-aaaaaa', '101-s1-with space-bbbbbb'].map((d) => join(state, 'mnt', d));
+    for (const d of [...mine, join(state, 'mnt', 'tmpfs-cccccc'), join(other, 'x')]) mkdirSync(d, { recursive: true });
+    const esc = (p: string) => p.replace(/ /g, '\\040');
+    const table = join(state, 'mounts');
+    const lines = [
+      'proc /proc proc rw,nosuid 0 0',
+      `none ${esc(mine[0]!)} hugetlbfs rw,relatime,pagesize=2M 0 0`,
+      `none ${join(state, 'mnt', 'tmpfs-cccccc')} tmpfs rw 0 0`,
+      `none ${join(other, 'x')} hugetlbfs rw,relatime,pagesize=2M 0 0`,
+      `none ${esc(mine[1]!)} hugetlbfs rw,relatime,pagesize=2M,size=4194304 0 0`,
+    ];
+    writeFileSync(table, lines.join('\n') + '\n');
+    const unmounted: string[] = [];
+    const ops: MountOps = { table, unmount: (p) => unmounted.push(p) };
+    const k = fakeKnobs({ nr_hugepages: '0' });
+    const logged: string[] = [];
+    const g = new HostGuard(state, k.paths, (s) => logged.push(s), ops);
+    g.acquire();
+    g.release();
+    expect(unmounted).toEqual([mine[1], mine[0]]);
+    expect(mine.map(existsSync)).toEqual([false, false]);
+    expect(existsSync(join(state, 'mnt', 'tmpfs-cccccc'))).toBe(true);
+    expect(existsSync(join(other, 'x'))).toBe(true);
+    expect(logged.join('\n')).toMatch(/unmounted hugetlbfs left mounted/);
+
+    // A run killed outright: the next start finds its journal and the mounts still listed.
+    unmounted.length = 0;
+    writeFileSync(join(state, 'host-journal.json'), JSON.stringify({ pid: 2 ** 30, started: 'then', knobs: {} }));
+    expect(replayJournal(state, ops)).toMatch(/unmounted 2 hugetlbfs mounts/);
+    expect(unmounted).toEqual([mine[1], mine[0]]);
+    expect(existsSync(join(state, 'host-journal.json'))).toBe(false);
   });
 
   it('writes the originally non-zero one of ratio and kbytes last, since each zeroes the other', () => {

@@ -1,7 +1,9 @@
 // Host runs change machine-wide settings. The guard makes that safe: one run at a time
 // (a lock file), every knob snapshotted into an on-disk journal before anything changes,
 // and restored on success, failure, SIGINT and SIGTERM — or, after SIGKILL, by the next start.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The same goes for the hugetlbfs mounts the probe makes under <state dir>/mnt.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KNOBS, restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
 
@@ -22,18 +24,65 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Where to read the mount table and how to unmount (injectable for tests). */
+export interface MountOps {
+  table: string;
+  unmount: (path: string) => void;
+}
+
+export const MOUNTS: MountOps = {
+  table: '/proc/self/mounts',
+  unmount: (path) => {
+    spawnSync('umount', ['-l', path], { stdio: 'ignore' });
+  },
+};
+
+/** A mount-table field: spaces, tabs, newlines and backslashes come as octal escapes. */
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/**
+ * Lazily unmounts every hugetlbfs mount still mounted under dir/mnt (the probe's mount points)
+ * and removes the mount points. Returns the ones it found.
+ */
+export function releaseMounts(dir = STATE_DIR, ops: MountOps = MOUNTS): string[] {
+  const root = join(dir, 'mnt') + '/';
+  let table: string;
+  try {
+    table = readFileSync(ops.table, 'utf8');
+  } catch {
+    return [];
+  }
+  const found = table
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f[2] === 'hugetlbfs' && f[1] !== undefined)
+    .map((f) => unescapeMount(f[1]!))
+    .filter((p) => p.startsWith(root))
+    .reverse(); // the latest mount first
+  for (const p of found) {
+    try {
+      ops.unmount(p);
+      rmdirSync(p);
+    } catch {
+      // still mounted or not empty: leave the directory
+    }
+  }
+  return found;
+}
+
 const journalPath = (dir: string) => join(dir, 'host-journal.json');
 const lockPath = (dir: string) => join(dir, 'host.lock');
 
 /** Restores what a run that died without cleaning up left behind. Returns what it did, for the log. */
-export function replayJournal(dir = STATE_DIR): string | null {
+export function replayJournal(dir = STATE_DIR, mounts: MountOps = MOUNTS): string | null {
   const file = journalPath(dir);
   if (!existsSync(file)) return null;
   const j = JSON.parse(readFileSync(file, 'utf8')) as Journal;
   if (alive(j.pid) && j.pid !== process.pid) return null; // still running: its own guard restores
+  const unmounted = releaseMounts(dir, mounts); // first: a pool shrinks only once its pages are free
   const stuck = restoreKnobs(j.knobs);
   rmSync(file);
-  return `restored ${Object.keys(j.knobs).length} settings left by an interrupted run (pid ${j.pid}, ${j.started})${stuck.length ? `; not restored: ${stuck.join(', ')}` : ''}`;
+  return `restored ${Object.keys(j.knobs).length} settings left by an interrupted run (pid ${j.pid}, ${j.started})${unmounted.length ? `, unmounted ${unmounted.length} hugetlbfs mounts` : ''}${stuck.length ? `; not restored: ${stuck.join(', ')}` : ''}`;
 }
 
 export class HostGuard {
@@ -44,6 +93,7 @@ export class HostGuard {
     private readonly dir = STATE_DIR,
     private readonly knobs = KNOBS,
     private readonly log: (s: string) => void = (s) => process.stderr.write(`mmspec: ${s}\n`),
+    private readonly mounts: MountOps = MOUNTS,
   ) {}
 
   /** Takes the lock, replays a stale journal, snapshots the knobs and journals them. */
@@ -56,7 +106,7 @@ export class HostGuard {
       rmSync(lock);
     }
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
-    const replayed = replayJournal(this.dir);
+    const replayed = replayJournal(this.dir, this.mounts);
     if (replayed) this.log(replayed);
     this.snap = snapshotKnobs(this.knobs);
     writeFileSync(journalPath(this.dir), JSON.stringify({ pid: process.pid, started: new Date().toISOString(), knobs: this.snap }, null, 2));
@@ -73,9 +123,11 @@ export class HostGuard {
     this.handlers.push(['exit', onExit]);
   }
 
-  /** Restores every knob, drops the journal and the lock. Safe to call more than once. */
+  /** Unmounts the probe's hugetlbfs mounts, restores every knob, drops the journal and the lock. Safe to call more than once. */
   release(): void {
     if (!this.snap) return;
+    const unmounted = releaseMounts(this.dir, this.mounts);
+    if (unmounted.length) this.log(`unmounted hugetlbfs left mounted: ${unmounted.join(', ')}`);
     const stuck = restoreKnobs(this.snap);
     if (stuck.length) this.log(`could not restore: ${stuck.join(', ')}`);
     this.snap = undefined;

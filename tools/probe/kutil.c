@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,7 +94,8 @@ int sysctl_write(const char *name, const char *val) {
 }
 
 const char *const knob_names[K_COUNT] = {"overcommit_memory",   "overcommit_ratio",    "overcommit_kbytes",
-                                         "nr_hugepages",        "user_reserve_kbytes", "admin_reserve_kbytes"};
+                                         "nr_hugepages",        "user_reserve_kbytes", "admin_reserve_kbytes",
+                                         "nr_overcommit_hugepages"};
 
 static int knob_is(int k, const char *val) {
   char cur[KNOB_LEN];
@@ -108,8 +110,78 @@ void knobs_restore(char saved[K_COUNT][KNOB_LEN]) {
     sysctl_write(knob_names[first], saved[first]);
     sysctl_write(knob_names[last], saved[last]);
   }
-  for (int k = K_HUGE; k <= K_ADMIN; k++)
+  for (int k = K_HUGE; k < K_COUNT; k++)
     if (!knob_is(k, saved[k])) sysctl_write(knob_names[k], saved[k]);
+}
+
+/* ---- hugetlbfs mount points ---- */
+
+const char *mnt_base(void) {
+  static char base[200];
+  if (!*base) {
+    const char *st = getenv("MMSPEC_HOST_STATE");
+    if (!st || !*st || strlen(st) > sizeof base - 8) st = "/run/mmspec";
+    size_t n = strlen(st);
+    while (n > 1 && st[n - 1] == '/') n--;
+    memcpy(base, st, n);
+    memcpy(base + n, "/mnt", 5);
+  }
+  return base;
+}
+
+static char mounts_chunk[8192];
+static char mounts_line[1024];
+
+/* One line of /proc/self/mounts: "dev mountpoint fstype opts 0 0". */
+static int mounts_take(char *line, const char *prefix) {
+  char *mp = strchr(line, ' ');
+  if (!mp) return 0;
+  mp++;
+  char *sp = strchr(mp, ' ');
+  if (!sp) return 0;
+  *sp = 0;
+  if (strncmp(sp + 1, "hugetlbfs ", 10) || strncmp(mp, prefix, strlen(prefix))) return 0;
+  if (umount2(mp, MNT_DETACH)) return 0;
+  rmdir(mp);
+  return 1;
+}
+
+/* One pass over /proc/self/mounts. */
+static int mounts_pass(const char *prefix) {
+  int fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int n = 0;
+  size_t ll = 0;
+  for (;;) {
+    ssize_t k = read(fd, mounts_chunk, sizeof mounts_chunk);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    for (ssize_t j = 0; j < k; j++) {
+      char c = mounts_chunk[j];
+      if (c != '\n') {
+        if (ll < sizeof mounts_line - 1) mounts_line[ll++] = c;
+        continue;
+      }
+      mounts_line[ll] = 0;
+      n += mounts_take(mounts_line, prefix);
+      ll = 0;
+    }
+  }
+  close(fd);
+  if (ll) {
+    mounts_line[ll] = 0;
+    n += mounts_take(mounts_line, prefix);
+  }
+  return n;
+}
+
+int mounts_cleanup(const char *prefix) {
+  if (!prefix || !*prefix) return 0;
+  /* Unmounting while reading the table can make the reader skip a line: read
+   * it again until a pass finds nothing more. */
+  int n = 0, k;
+  for (int pass = 0; pass < 8 && (k = mounts_pass(prefix)) > 0; pass++) n += k;
+  return n;
 }
 
 const char *errno_name(int e) {

@@ -234,7 +234,7 @@ static void op_touch(const jval *args, step_res *r) {
   mapping *m = need_map(args, r);
   if (!m || map_range(m, args, 0, &off, &len, r) || arg_bool(args, "write", 1, &write, r)) return;
   long c0 = committed_as_kb();
-  int sig = touch_range(m->addr + off, len / PROBE_PAGE, write, &code);
+  int sig = touch_range(m->addr + off, len / PROBE_PAGE, PROBE_PAGE, write, &code);
   long c1 = committed_as_kb();
   r->delta = c1 - c0;
   if (sig) {

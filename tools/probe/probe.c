@@ -16,8 +16,14 @@
  * exit leave out the probe's own runtime memory (libc data, heap, stack), as
  * a scenario's process holds only the mappings its steps made. The relay
  * is a child subreaper, so it can wait for processes whose parent has exited.
- * `close`, end of input and SIGTERM/SIGINT/SIGHUP kill every session process
- * and put the /proc/sys/vm knobs back as they were before `open`.
+ * A hugetlb session (ops_hugetlb.c) reports /proc/meminfo's HugePages_*
+ * counts instead, and its mount steps make hugetlbfs mounts under
+ * $MMSPEC_HOST_STATE/mnt (default /run/mmspec/mnt), named after the relay's
+ * pid and the session.
+ * `close`, end of input and SIGTERM/SIGINT/SIGHUP kill every session process,
+ * unmount the session's hugetlbfs mounts and put the /proc/sys/vm knobs back
+ * as they were before `open`. Session processes that find the relay gone
+ * (SIGKILL) do the same unmounting and restoring themselves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +50,7 @@
 #define CODE_INTERNAL (-32603)
 
 static int in_fd = 0, out_fd = 1;
+static int device_mode; /* argv[1] given: serving a device, as inside a QEMU guest */
 static jarena arena;
 static char *rxbuf; /* PROBE_MSG_MAX + 1; the relay's buffers live on its heap, not in a session process */
 
@@ -59,9 +66,12 @@ static volatile sig_atomic_t nprocs;
 
 static struct {
   int open;
+  int mech; /* MECH_OVERCOMMIT | MECH_HUGETLB */
   char id[16];
   long baseline, sum; /* Committed_AS at open (kB); sum of the measured deltas */
 } sess;
+/* The prefix of the session's hugetlbfs mount points ("" when none may exist). */
+static char sess_mnt[256];
 static int session_count;
 
 /* The knobs open and sysctl steps may change: their values before open. */
@@ -91,7 +101,9 @@ static void restore_knobs(void) {
   knobs_saved = 0;
 }
 
-/* Kills every session process, waits for all of them, restores the knobs. */
+/* Kills every session process, waits for all of them, unmounts the session's
+ * hugetlbfs mounts (which the processes' files and mappings kept busy), then
+ * restores the knobs (a pool shrinks only once its pages are free). */
 static void end_session(void) {
   for (int k = 0; k < nprocs; k++)
     if (procs[k].alive) {
@@ -106,6 +118,8 @@ static void end_session(void) {
   }
   nprocs = 0;
   sess.open = 0;
+  mounts_cleanup(sess_mnt);
+  sess_mnt[0] = 0;
   restore_knobs();
 }
 
@@ -166,21 +180,26 @@ static void respond(int has_id, long long id, const sbuf *result, const rpc_err 
 /* ---- observation ---- */
 
 static void write_observation(sbuf *b) {
-  static const char *const mi_keys[] = {"CommitLimit", "Committed_AS", "MemTotal",
-                                        "SwapTotal",   "HugePages_Total", "Hugepagesize"};
-  static const char *const vm_keys[] = {"overcommit_memory", "overcommit_ratio", "overcommit_kbytes",
-                                        "user_reserve_kbytes", "admin_reserve_kbytes"};
+  static const char *const mi_oc[] = {"CommitLimit", "Committed_AS",    "MemTotal",
+                                      "SwapTotal",   "HugePages_Total", "Hugepagesize", NULL};
+  static const char *const vm_oc[] = {"overcommit_memory",   "overcommit_ratio",     "overcommit_kbytes",
+                                      "user_reserve_kbytes", "admin_reserve_kbytes", NULL};
+  static const char *const mi_ht[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd",
+                                      "HugePages_Surp",  "Hugepagesize",   NULL};
+  static const char *const vm_ht[] = {"nr_hugepages", "nr_overcommit_hugepages", NULL};
+  const int ht = sess.open && sess.mech == MECH_HUGETLB;
+  const char *const *mi_keys = ht ? mi_ht : mi_oc, *const *vm_keys = ht ? vm_ht : vm_oc;
   const char *mi = meminfo_snapshot();
   int first = 1;
   sb_putc(b, '{');
-  for (size_t k = 0; k < sizeof mi_keys / sizeof *mi_keys; k++) {
+  for (size_t k = 0; mi_keys[k]; k++) {
     long v = meminfo_field(mi, mi_keys[k]);
     if (!strcmp(mi_keys[k], "Committed_AS") && sess.open) v = sess.baseline + sess.sum;
     if (v < 0) continue;
     sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", mi_keys[k], v);
     first = 0;
   }
-  for (size_t k = 0; k < sizeof vm_keys / sizeof *vm_keys; k++) {
+  for (size_t k = 0; vm_keys[k]; k++) {
     char val[32], *end;
     if (sysctl_read(vm_keys[k], val, sizeof val)) continue;
     long v = strtol(val, &end, 10);
@@ -295,7 +314,9 @@ static int spawn_main(rpc_err *e) {
     sb_printf(&msg, "%s\"%s\":", k ? "," : "", knob_names[k]);
     sb_jstrz(&msg, knobs_orig[k]);
   }
-  sb_puts(&msg, "}}");
+  sb_printf(&msg, "},\"mechanism\":\"%s\",\"mnt\":", sess.mech == MECH_HUGETLB ? "hugetlb" : "overcommit");
+  sb_jstrz(&msg, sess_mnt);
+  sb_putc(&msg, '}');
   jval *reply;
   int rc = proc_call(0, &msg, -1, &reply, e);
   sb_free(&msg);
@@ -383,9 +404,19 @@ static int step_fork(int k, const jval *args, jval **reply, rpc_err *e) {
 
 /* Runs one step and appends its StepResult to out. */
 static int run_step(const jval *step, sbuf *out, rpc_err *e) {
-  static const char *const abi_ops[] = {"mmap",    "munmap", "mprotect", "mremap", "brk", "touch",
-                                        "madvise", "fork",   "exit",     "sysctl", NULL};
-  static const char *const internal_ops[] = {"vm_enough_memory", "vm_unacct_memory", NULL};
+  static const char *const abi_oc[] = {"mmap",    "munmap", "mprotect", "mremap", "brk", "touch",
+                                       "madvise", "fork",   "exit",     "sysctl", NULL};
+  static const char *const internal_oc[] = {"vm_enough_memory", "vm_unacct_memory", NULL};
+  static const char *const abi_ht[] = {"sysctl", "mount",     "umount",    "create", "memfd_create",
+                                       "close",  "unlink",    "ftruncate", "fallocate", "mmap",
+                                       "munmap", "touch",     "fork",      "exit",   "statfs", NULL};
+  static const char *const internal_ht[] = {
+      "resv_map_new",          "region_chg",          "region_add",           "region_abort",
+      "region_del",            "region_count",        "resv_map_regions",     "vma_needs_reservation",
+      "vma_commit_reservation", "vma_end_reservation", "vma_add_reservation",  "subpool_new",
+      "hugepage_subpool_get_pages", "hugepage_subpool_put_pages", "hugetlb_acct_memory", NULL};
+  const int ht = sess.mech == MECH_HUGETLB;
+  const char *const *abi_ops = ht ? abi_ht : abi_oc, *const *internal_ops = ht ? internal_ht : internal_oc;
   if (!step || step->t != J_OBJ) return fail(e, "invalid", "a step must be an object");
   for (const jval *m = step->child; m; m = m->next)
     if (strcmp(m->key, "op") && strcmp(m->key, "args") && strcmp(m->key, "proc"))
@@ -440,6 +471,8 @@ static int run_step(const jval *step, sbuf *out, rpc_err *e) {
       sb_jstrz(out, v);
     }
   }
+  const jval *value = reply ? json_get(reply, "value") : NULL;
+  if (value && value->t == J_NUM && value->is_int) sb_printf(out, ",\"value\":%lld", (long long)value->i);
   sb_puts(out, ",\"observation\":");
   write_observation(out);
   sb_putc(out, '}');
@@ -495,7 +528,7 @@ static int m_hello(const jval *params, sbuf *res, rpc_err *e) {
   const char *rel = uname(&u) ? NULL : u.release;
   load_kconfig();
   sb_puts(res, "{\"protocol\":1,\"implementation\":{\"name\":\"linux-probe\",\"version\":\"1\","
-               "\"mechanisms\":[\"overcommit\"],\"layers\":[\"abi\"],\"kernel\":");
+               "\"mechanisms\":[\"overcommit\",\"hugetlb\"],\"layers\":[\"abi\"],\"kernel\":");
   if (rel) sb_jstrz(res, rel);
   else sb_puts(res, "null");
   if (*kconfig_json) {
@@ -527,6 +560,130 @@ static int skip(sbuf *res, const char *reason) {
   return 0;
 }
 
+/* Saves every knob; 0, or -1 after answering skip. */
+static int save_knobs(sbuf *res) {
+  for (int k = 0; k < K_COUNT; k++) {
+    int err = sysctl_read(knob_names[k], knobs_orig[k], KNOB_LEN);
+    if (err) {
+      char why[200];
+      snprintf(why, sizeof why, "cannot read /proc/sys/vm/%s: %s", knob_names[k], errno_name(err));
+      skip(res, why);
+      return -1;
+    }
+  }
+  knobs_saved = 1;
+  return 0;
+}
+
+/* Writes knob k = v and reads it back; 0, or -1 after restoring the knobs and answering skip. */
+static int apply_knob(int k, long long v, sbuf *res) {
+  char s[32], cur[32], why[200];
+  snprintf(s, sizeof s, "%lld", v);
+  int err = sysctl_write(knob_names[k], s);
+  if (!err) err = sysctl_read(knob_names[k], cur, sizeof cur);
+  if (!err && !strcmp(cur, s)) return 0;
+  if (err) snprintf(why, sizeof why, "cannot set /proc/sys/vm/%s=%s: %s", knob_names[k], s, errno_name(err));
+  else
+    snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knob_names[k], cur, s,
+             k == K_HUGE ? " (the kernel could not allocate that many huge pages)" : "");
+  restore_knobs();
+  skip(res, why);
+  return -1;
+}
+
+/* Starts the session's main process once the config is applied. */
+static int start_session(int mech, sbuf *res, rpc_err *e) {
+  sess.mech = mech;
+  snprintf(sess.id, sizeof sess.id, "s%d", ++session_count);
+  sess_mnt[0] = 0;
+  if (mech == MECH_HUGETLB) snprintf(sess_mnt, sizeof sess_mnt, "%s/%d-%s-", mnt_base(), (int)getpid(), sess.id);
+  if (spawn_main(e)) {
+    end_session();
+    return -1;
+  }
+  sess.open = 1;
+  sess.sum = 0;
+  sess.baseline = committed_as_kb();
+  sb_puts(res, "{\"session\":");
+  sb_jstrz(res, sess.id);
+  sb_putc(res, '}');
+  return 0;
+}
+
+static int fs_supported(const char *fs) {
+  int fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[8192];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  size_t fl = strlen(fs);
+  for (char *line = buf; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    char *tab = strrchr(line, '\t');
+    const char *name = tab ? tab + 1 : line;
+    if (!strncmp(name, fs, fl) && !name[fl]) return 1;
+    line = nl ? nl + 1 : NULL;
+  }
+  return 0;
+}
+
+static int open_hugetlb(const jval *cfg, sbuf *res, rpc_err *e) {
+  static const char *const cfg_keys[] = {"nr_hugepages", "nr_overcommit_hugepages", "machine",
+                                         "needs_disposable_machine", NULL};
+  long long pool = 0, over = 0;
+  for (const jval *m = cfg->child; m; m = m->next) {
+    if (!is_one_of(m->key, cfg_keys)) return fail(e, "invalid", "unknown config field '%.64s'", m->key);
+    if (!strcmp(m->key, "machine") || !strcmp(m->key, "needs_disposable_machine")) continue;
+    if (m->t != J_NUM || !m->is_int || m->i < 0)
+      return fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
+    if (!strcmp(m->key, "nr_hugepages")) pool = m->i;
+    else over = m->i;
+  }
+  const jval *disp = json_get(cfg, "needs_disposable_machine");
+  if (disp && disp->t != J_BOOL) return fail(e, "invalid", "config.needs_disposable_machine must be a boolean");
+  const jval *machine = json_get(cfg, "machine");
+  if (machine && machine->t != J_OBJ) return fail(e, "invalid", "config.machine must be an object");
+
+  const char *mi = meminfo_snapshot();
+  long hps = meminfo_field(mi, "Hugepagesize");
+  if (meminfo_field(mi, "HugePages_Total") < 0 || hps <= 0)
+    return skip(res, "this kernel has no huge page pool (no HugePages_Total in /proc/meminfo)");
+  if (!fs_supported("hugetlbfs")) return skip(res, "hugetlbfs is not in /proc/filesystems");
+  /* The only machine fact a real kernel can honour is the one it has. */
+  for (const jval *m = machine ? machine->child : NULL; m; m = m->next) {
+    if (!strcmp(m->key, "Hugepagesize") && m->t == J_NUM && m->is_int && m->i == hps) continue;
+    char why[160];
+    snprintf(why, sizeof why, "a real kernel cannot take machine facts (machine.%.40s; its Hugepagesize is %ld kB)",
+             m->key, hps);
+    return skip(res, why);
+  }
+  if (disp && disp->b && !device_mode && !(getenv("MMSPEC_DISPOSABLE_MACHINE") &&
+                                           !strcmp(getenv("MMSPEC_DISPOSABLE_MACHINE"), "1")))
+    return skip(res, "leaves a reservation no step can release: run it in a disposable guest (--impl qemu:…)");
+  if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs and mount hugetlbfs");
+  if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
+
+  if (save_knobs(res)) return 0;
+  if (apply_knob(K_OVERHUGE, over, res) || apply_knob(K_HUGE, pool, res)) return 0;
+  /* The scenario starts from an idle pool: nothing else may hold or reserve its pages. */
+  mi = meminfo_snapshot();
+  long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
+       rsvd = meminfo_field(mi, "HugePages_Rsvd"), surp = meminfo_field(mi, "HugePages_Surp");
+  if (total != pool || freep != pool || rsvd != 0 || surp != 0) {
+    char why[200];
+    snprintf(why, sizeof why,
+             "the huge page pool is in use by others (HugePages_Total %ld, Free %ld, Rsvd %ld, Surp %ld with "
+             "nr_hugepages %lld)",
+             total, freep, rsvd, surp, pool);
+    restore_knobs();
+    return skip(res, why);
+  }
+  return start_session(MECH_HUGETLB, res, e);
+}
+
 static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   static const char *const cfg_keys[] = {"overcommit_memory",    "overcommit_ratio", "overcommit_kbytes",
                                          "nr_hugepages",         "user_reserve_kbytes",
@@ -535,8 +692,10 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   const jval *cfg = json_get(params, "config");
   if (!mech) return fail(e, "invalid", "open needs a mechanism");
   if (!cfg || cfg->t != J_OBJ) return fail(e, "invalid", "open needs a config object");
-  if (strcmp(mech, "overcommit")) return fail(e, "unsupported", "mechanism '%.64s' is not implemented", mech);
+  if (strcmp(mech, "overcommit") && strcmp(mech, "hugetlb"))
+    return fail(e, "unsupported", "mechanism '%.64s' is not implemented", mech);
   if (sess.open) return fail(e, "unsupported", "one session at a time: close %s first", sess.id);
+  if (!strcmp(mech, "hugetlb")) return open_hugetlb(cfg, res, e);
 
   /* Validate the config: integers >= 0; overcommit_memory 0..2. */
   long long val[K_COUNT] = {0, 50, 0, 0, -1, -1};
@@ -565,15 +724,7 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
 
   /* Save every knob, then apply the config. */
-  char why[200];
-  for (int k = 0; k < K_COUNT; k++) {
-    int err = sysctl_read(knob_names[k], knobs_orig[k], KNOB_LEN);
-    if (err) {
-      snprintf(why, sizeof why, "cannot read /proc/sys/vm/%s: %s", knob_names[k], errno_name(err));
-      return skip(res, why);
-    }
-  }
-  knobs_saved = 1;
+  if (save_knobs(res)) return 0;
   int order[K_COUNT], n = 0;
   order[n++] = K_MODE;
   order[n++] = K_RATIO;
@@ -581,33 +732,9 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   order[n++] = K_HUGE;
   if (given[K_USER]) order[n++] = K_USER;
   if (given[K_ADMIN]) order[n++] = K_ADMIN;
-  for (int j = 0; j < n; j++) {
-    int k = order[j];
-    char s[32], cur[32];
-    snprintf(s, sizeof s, "%lld", val[k]);
-    int err = sysctl_write(knob_names[k], s);
-    if (!err) err = sysctl_read(knob_names[k], cur, sizeof cur);
-    if (err) snprintf(why, sizeof why, "cannot set /proc/sys/vm/%s=%s: %s", knob_names[k], s, errno_name(err));
-    else if (strcmp(cur, s))
-      snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knob_names[k], cur, s,
-               k == K_HUGE ? " (the kernel could not allocate that many huge pages)" : "");
-    if (err || strcmp(cur, s)) {
-      restore_knobs();
-      return skip(res, why);
-    }
-  }
-  if (spawn_main(e)) {
-    end_session();
-    return -1;
-  }
-  sess.open = 1;
-  snprintf(sess.id, sizeof sess.id, "s%d", ++session_count);
-  sess.sum = 0;
-  sess.baseline = committed_as_kb();
-  sb_puts(res, "{\"session\":");
-  sb_jstrz(res, sess.id);
-  sb_putc(res, '}');
-  return 0;
+  for (int j = 0; j < n; j++)
+    if (apply_knob(order[j], val[order[j]], res)) return 0;
+  return start_session(MECH_OVERCOMMIT, res, e);
 }
 
 static int check_session(const jval *params, rpc_err *e) {
@@ -737,6 +864,7 @@ int main(int argc, char **argv) {
     }
     set_raw(fd);
     in_fd = out_fd = fd;
+    device_mode = 1;
   }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

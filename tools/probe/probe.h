@@ -24,10 +24,17 @@ int sysctl_write(const char *name, const char *val);
  * async-signal-safe, writes only what differs, and writes whichever of
  * overcommit_ratio/overcommit_kbytes was non-zero last (writing one zeroes
  * the other). */
-enum { K_MODE, K_RATIO, K_KBYTES, K_HUGE, K_USER, K_ADMIN, K_COUNT };
+enum { K_MODE, K_RATIO, K_KBYTES, K_HUGE, K_USER, K_ADMIN, K_OVERHUGE, K_COUNT };
 #define KNOB_LEN 32
 extern const char *const knob_names[K_COUNT];
 void knobs_restore(char saved[K_COUNT][KNOB_LEN]);
+/* Where hugetlb mount steps make their mount points: $MMSPEC_HOST_STATE/mnt,
+ * default /run/mmspec/mnt (no trailing slash). */
+const char *mnt_base(void);
+/* Lazily unmounts (MNT_DETACH) every hugetlbfs mount whose mount point starts
+ * with prefix, as /proc/self/mounts lists it, and removes the mount points.
+ * Async-signal-safe (no malloc, no stdio). Returns how many it unmounted. */
+int mounts_cleanup(const char *prefix);
 const char *errno_name(int e);
 const char *signal_name(int sig);
 const char *si_code_name(int sig, int code);
@@ -55,6 +62,8 @@ typedef struct {
   long long pid;       /* fork: the child's pid (0: none) */
   long own;            /* __own: the probe's own accountable memory (kB) */
   int has_own;
+  long long value;     /* the step result's value (statfs) */
+  int has_value;
   const char *ekind;   /* RES_ERROR: "invalid" | "unsupported" | "internal" */
   char emsg[256];
   int new_ctl;         /* fork: set (>= 0) in the child, which serves it */
@@ -85,11 +94,25 @@ void map_remove(mapping *m);
  * of the mapping (default_rest) or to 1. The range must lie inside the mapping.
  * Byte offset and length out. */
 int map_range(const mapping *m, const jval *args, int default_rest, size_t *off, size_t *len, step_res *r);
-/* Runs the touch loop catching SIGSEGV/SIGBUS; returns 0 or the signal number. */
-int touch_range(char *addr, size_t npages, int write, int *si_code);
+/* map_range with offset and pages counted in units of unit bytes (map_range: PROBE_PAGE). */
+int map_range_unit(const mapping *m, const jval *args, int default_rest, size_t unit, size_t *off, size_t *len,
+                   step_res *r);
+/* Runs the touch loop catching SIGSEGV/SIGBUS, one byte every stride bytes;
+ * returns 0 or the signal number. */
+int touch_range(char *addr, size_t npages, size_t stride, int write, int *si_code);
+
+/* The session's mechanism, which picks the ops a session process serves
+ * (told by the relay in __knobs, inherited by fork). */
+enum { MECH_OVERCOMMIT, MECH_HUGETLB };
+extern int session_mech;
+/* hugetlb: the prefix of this session's mount points (told in __knobs). */
+extern char session_mnt_prefix[256];
 
 /* ---- ops_overcommit.c ---- */
 /* 1 when op is handled (r filled), 0 when op is unknown here. */
 int overcommit_op(const char *op, const jval *args, step_res *r);
+
+/* ---- ops_hugetlb.c ---- */
+int hugetlb_op(const char *op, const jval *args, step_res *r);
 
 #endif

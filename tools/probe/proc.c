@@ -34,6 +34,8 @@ static int have_knobs;
 /* The program break when the session began: brk steps grow the heap from
  * here. Set by main, inherited by the children its fork steps make. */
 static uintptr_t brk0;
+int session_mech = MECH_OVERCOMMIT;
+char session_mnt_prefix[256];
 
 /* ---- signals ---- */
 
@@ -79,18 +81,18 @@ static void setup_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-__attribute__((noinline)) static void touch_loop(volatile char *p, size_t n, int write) {
+__attribute__((noinline)) static void touch_loop(volatile char *p, size_t n, size_t stride, int write) {
   for (size_t i = 0; i < n; i++) {
-    if (write) p[i * PROBE_PAGE] = 1;
-    else (void)p[i * PROBE_PAGE];
+    if (write) p[i * stride] = 1;
+    else (void)p[i * stride];
   }
 }
 
-int touch_range(char *addr, size_t npages, int write, int *si_code) {
+int touch_range(char *addr, size_t npages, size_t stride, int write, int *si_code) {
   fault_sig = 0;
   if (sigsetjmp(touch_jb, 1) == 0) {
     in_touch = 1;
-    touch_loop(addr, npages, write);
+    touch_loop(addr, npages, stride, write);
     in_touch = 0;
     return 0;
   }
@@ -215,15 +217,20 @@ void map_remove(mapping *m) {
 }
 
 int map_range(const mapping *m, const jval *args, int default_rest, size_t *off, size_t *len, step_res *r) {
-  unsigned long long total = m->len / PROBE_PAGE, o, n;
+  return map_range_unit(m, args, default_rest, PROBE_PAGE, off, len, r);
+}
+
+int map_range_unit(const mapping *m, const jval *args, int default_rest, size_t unit, size_t *off, size_t *len,
+                   step_res *r) {
+  unsigned long long total = m->len / unit, o, n;
   if (arg_uint(args, "offset", 0, 0, &o, r)) return -1;
   if (arg_uint(args, "pages", 0, default_rest ? (o <= total ? total - o : 0) : 1, &n, r)) return -1;
   if (o > total || n > total - o) {
     res_error(r, "invalid", "pages %llu..%llu lie outside mapping '%s' (%llu pages)", o, o + n, m->name, total);
     return -1;
   }
-  *off = (size_t)(o * PROBE_PAGE);
-  *len = (size_t)(n * PROBE_PAGE);
+  *off = (size_t)(o * unit);
+  *len = (size_t)(n * unit);
   return 0;
 }
 
@@ -388,6 +395,9 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
       strcpy(saved_knobs[k], v);
     }
     have_knobs = 1;
+    const char *mech = json_str(msg, "mechanism"), *mnt = json_str(msg, "mnt");
+    session_mech = mech && !strcmp(mech, "hugetlb") ? MECH_HUGETLB : MECH_OVERCOMMIT;
+    if (mnt && strlen(mnt) < sizeof session_mnt_prefix) strcpy(session_mnt_prefix, mnt);
     return;
   }
   if (!strcmp(op, "__reap")) {
@@ -407,7 +417,16 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     do_fork(fd, r);
     return;
   }
-  if (!overcommit_op(op, args, r)) res_error(r, "unsupported", "op '%.64s' is not implemented", op);
+  int known = session_mech == MECH_HUGETLB ? hugetlb_op(op, args, r) : overcommit_op(op, args, r);
+  if (!known) res_error(r, "unsupported", "op '%.64s' is not implemented", op);
+}
+
+/* The relay is gone without ending the session: undo what the session changed
+ * on the machine (its hugetlbfs mounts, then the knobs) and exit. */
+__attribute__((noreturn)) static void orphaned(void) {
+  mounts_cleanup(session_mnt_prefix);
+  if (have_knobs) knobs_restore(saved_knobs);
+  _exit(0);
 }
 
 static void reply(const step_res *r) {
@@ -431,12 +450,10 @@ static void reply(const step_res *r) {
   if (r->kind != RES_ERROR) {
     if (r->pid) sb_printf(&b, ",\"pid\":%lld", r->pid);
     if (r->has_own) sb_printf(&b, ",\"own\":%ld", r->own);
+    if (r->has_value) sb_printf(&b, ",\"value\":%lld", r->value);
     sb_putc(&b, '}');
   }
-  if (send_msg(ctl_fd, b.p, b.len, -1)) { /* the relay is gone */
-    if (have_knobs) knobs_restore(saved_knobs);
-    _exit(0);
-  }
+  if (send_msg(ctl_fd, b.p, b.len, -1)) orphaned(); /* the relay is gone */
 }
 
 void proc_serve(int ctl) {
@@ -455,10 +472,7 @@ void proc_serve(int ctl) {
       reply(&r);
       continue;
     }
-    if (n <= 0) { /* the relay is gone without ending the session: clean up after it */
-      if (have_knobs) knobs_restore(saved_knobs);
-      _exit(0);
-    }
+    if (n <= 0) orphaned(); /* the relay is gone without ending the session: clean up after it */
     rx[n] = 0;
     jarena_reset(&arena);
     char err[96];

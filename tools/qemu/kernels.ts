@@ -86,5 +86,30 @@ export function qemuImplementation(spec: string, opts: GuestOpts): RpcImplementa
   const { kernel, initrd } = prepareGuestFiles(spec, opts);
   const { probe: _p, cacheDir: _c, pvh: _v, ...guestOpts } = opts;
   const transport = new QemuTransport({ label: guestLabel(spec, kernel), ...guestOpts, kernel: kernel.kernel, initrd });
-  return new RpcImplementation(transport, `qemu:${spec}`, opts.requestTimeoutMs ?? 60_000);
+  return new GuestImplementation(transport, `qemu:${spec}`, opts.requestTimeoutMs ?? 60_000, kernel.manifest?.config ?? null);
+}
+
+/** Config bits the probe reports from /proc/config.gz, which Debian kernels lack. */
+const CONFIG_BITS = ['CONFIG_NUMA', 'CONFIG_KSM', 'CONFIG_TRANSPARENT_HUGEPAGE', 'CONFIG_HUGETLBFS', 'CONFIG_MEMORY_FAILURE', 'CONFIG_LRU_GEN', 'CONFIG_MIGRATION', 'CONFIG_DEBUG_FS'];
+
+export function configBits(text: string): Record<string, string> {
+  const bits: Record<string, string> = {};
+  for (const name of CONFIG_BITS) {
+    const m = new RegExp(`^${name}=(.*)$`, 'm').exec(text);
+    bits[name] = m ? m[1]!.replace(/^"|"$/g, '') : 'n';
+  }
+  return bits;
+}
+
+/** A guest reports the config bits of its package's config file when the kernel exposes none. */
+class GuestImplementation extends RpcImplementation {
+  constructor(transport: QemuTransport, label: string, timeoutMs: number, private readonly configFile: string | null) {
+    super(transport, label, timeoutMs);
+  }
+
+  override async describe() {
+    const info = await super.describe();
+    if (info.config || !this.configFile) return info;
+    return { ...info, config: configBits(readFileSync(this.configFile, 'utf8')) };
+  }
 }

@@ -41,6 +41,11 @@ export interface RunOptions {
   /** Kernel a model behaves as; ignored for real kernels, which have their own. */
   kernel?: string;
   trace?: boolean;
+  /**
+   * Reruns of a failed scenario on a real kernel, whose machine-wide counters other processes
+   * move: a mismatch counts only when it reproduces (default 2; models get none).
+   */
+  retries?: number;
   onResult?(r: ScenarioResult, done: number, total: number): void;
 }
 
@@ -69,8 +74,14 @@ export async function runScenarios(impl: Implementation, scenarios: LoadedScenar
   const info = await impl.describe();
   const kernel = info.kernel ?? opts.kernel ?? DEFAULT_MODEL_KERNEL;
   const results: ScenarioResult[] = [];
+  const retries = info.kernel ? (opts.retries ?? 2) : 0;
   for (const s of scenarios) {
-    const r = await runOne(impl, info, kernel, s, opts);
+    let r = await runOne(impl, info, kernel, s, opts);
+    for (let i = 1; i <= retries && r.status === 'failed'; i++) {
+      const again = await runOne(impl, info, kernel, s, opts);
+      if (again.status !== 'failed') r = { ...again, note: `passed on rerun ${i} after: ${r.reason}` };
+      else if (i === retries) r = { ...r, reason: `${r.reason} (reproduced in ${retries + 1} runs)` };
+    }
     results.push(r);
     opts.onResult?.(r, results.length, scenarios.length);
   }

@@ -1,0 +1,452 @@
+// The hugetlb model: one hstate, hugetlbfs mounts with their subpools, files, and
+// processes whose hugetlb mappings reserve, fault, COW, fork and unmap as the kernel does.
+import type {
+  AcctArgs, CreateArgs, FallocateArgs, FileArgs, ForkArgs, FtruncateArgs, HugetlbConfig, MemfdCreateArgs,
+  MmapArgs, MountArgs, RangeArgs, RegionArgs, ResvArgs, ResvMapNewArgs, StatfsArgs, SubpoolNewArgs,
+  SubpoolPagesArgs, SysctlArgs, TouchArgs, UmountArgs, VmaResvArgs,
+} from '../../spec/types/hugetlb.ts';
+import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
+import { ImplError } from '../../tools/impl/types.ts';
+import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../model.ts';
+import { Hstate } from './hstate.ts';
+import { Inode, Mm, vmaIndex, type HPage, type Mount, type Vma } from './objects.ts';
+import {
+  Reservations, vmaAddReservation, vmaCommitReservation, vmaEndReservation, vmaNeedsReservation, type ResvVma,
+} from './reserve.ts';
+import { LONG_MAX, ResvMap } from './resv-map.ts';
+import { NO_LIMIT, Subpool } from './subpool.ts';
+
+type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
+
+const SIGBUS = signal('SIGBUS', 'BUS_ADRERR');
+const value = (v: number | string): Outcome => ({ ret: 'ok', value: v });
+
+export class HugetlbModel implements MechanismModel {
+  readonly h: Hstate;
+  readonly resv: Reservations;
+  readonly hugepagesize: number;
+  readonly procs = new Map<string, Mm>();
+  readonly mounts = new Map<string, Mount>();
+  /** Files by name, from create or memfd_create until their inode is evicted. */
+  readonly files = new Map<string, Inode>();
+  /** Standalone objects of the internal ops. */
+  readonly resvMaps = new Map<string, ResvMap>();
+  readonly subpools = new Map<string, Subpool>();
+  private anonFiles = 0;
+
+  constructor(config: HugetlbConfig, _ctx: ModelContext) {
+    this.h = new Hstate(config.nr_hugepages ?? 0, config.nr_overcommit_hugepages ?? 0);
+    this.resv = new Reservations(this.h);
+    this.hugepagesize = config.machine?.Hugepagesize ?? 2048;
+    this.procs.set('main', new Mm());
+  }
+
+  observe(): Observation {
+    const h = this.h;
+    return {
+      HugePages_Total: h.nr,
+      HugePages_Free: h.free,
+      HugePages_Rsvd: h.resv,
+      HugePages_Surp: h.surplus,
+      Hugepagesize: this.hugepagesize,
+      nr_hugepages: h.persistent,
+      nr_overcommit_hugepages: h.overcommit,
+    };
+  }
+
+  step({ op, args, proc = 'main' }: StepRequest): Outcome {
+    if (!Object.hasOwn(this.ops, op)) throw new ImplError('unsupported', `hugetlb op '${op}' is not modelled`);
+    const handler = (this.ops as unknown as Record<string, (mm: Mm, a: never, proc: string) => Outcome>)[op]!;
+    const mm = this.procs.get(proc);
+    if (!mm) throw new ImplError('invalid', `no process '${proc}' (have: ${[...this.procs.keys()].join(', ')})`);
+    return handler.call(this, mm, args as never, proc);
+  }
+
+  // ---- lookups
+
+  private file(name: string): Inode {
+    const f = this.files.get(name);
+    if (!f) throw new ImplError('invalid', `no file '${name}' (have: ${[...this.files.keys()].join(', ') || 'none'})`);
+    return f;
+  }
+
+  private mount(name: string): Mount {
+    const m = this.mounts.get(name);
+    if (!m) throw new ImplError('invalid', `no mount '${name}'`);
+    return m;
+  }
+
+  private resvMap(name: string): ResvMap {
+    const r = this.resvMaps.get(name);
+    if (!r) throw new ImplError('invalid', `no reserve map '${name}' (make one with resv_map_new)`);
+    return r;
+  }
+
+  private subpool(name: string): Subpool {
+    const s = this.subpools.get(name) ?? this.mounts.get(name)?.spool;
+    if (!s) throw new ImplError('invalid', `no subpool '${name}' (make one with subpool_new)`);
+    return s;
+  }
+
+  /** The address range of part of a named mapping. */
+  private range(mm: Mm, name: string, offset = 0, pages?: number): [number, number] {
+    const m = mm.maps.get(name);
+    if (!m) throw new ImplError('invalid', `no mapping '${name}' (have: ${[...mm.maps.keys()].join(', ') || 'none'})`);
+    const len = pages ?? m.pages - offset;
+    if (offset < 0 || len < 0 || offset + len > m.pages)
+      throw new ImplError('invalid', `range ${offset}+${len} lies outside mapping '${name}' of ${m.pages} pages`);
+    return [m.start + offset, m.start + offset + len];
+  }
+
+  // ---- pages, VMAs and inodes
+
+  /** Drops one page-table entry; an anonymous page goes when its last mapper does. */
+  private unmapPte(mm: Mm, addr: number): void {
+    const page = mm.ptes.get(addr);
+    if (!page) return;
+    mm.ptes.delete(addr);
+    page.mappers--;
+    if (page.mappers === 0 && !page.cache) this.resv.freeFolio(page);
+  }
+
+  private unmapVma(mm: Mm, v: Vma): void {
+    for (let addr = v.start; addr < v.end; addr++) this.unmapPte(mm, addr);
+    this.resv.closeVma(v);
+    mm.remove(v);
+    v.inode.vmas--;
+    this.maybeEvict(v.inode);
+  }
+
+  /** hugetlb_vmdelete_list: unmap file indices [from, to) from every VMA of the inode. */
+  private zap(inode: Inode, from: number, to: number): void {
+    for (const mm of this.procs.values()) {
+      for (const v of mm.vmas) {
+        if (v.inode !== inode) continue;
+        const a = v.start + Math.max(0, from - v.pgoff);
+        const b = Math.min(v.end, v.start + Math.max(0, to - v.pgoff));
+        for (let addr = a; addr < b; addr++) this.unmapPte(mm, addr);
+      }
+    }
+  }
+
+  /** hugetlbfs_evict_inode once nothing holds the inode: its pages and reservations go. */
+  private maybeEvict(inode: Inode): void {
+    if (!inode.unused) return;
+    this.resv.removeInodePages(inode, 0, LONG_MAX, true);
+    if (this.files.get(inode.name) === inode) this.files.delete(inode.name);
+  }
+
+  private addToPageCache(inode: Inode, idx: number, page: HPage): void {
+    page.cache = inode;
+    page.restoreReserve = false; // instantiated: freeing it later restores nothing
+    inode.cache.set(idx, page);
+  }
+
+  /** A fault at addr (hugetlb_fault): SIGSEGV, SIGBUS or OK. */
+  private fault(mm: Mm, addr: number, write: boolean): Outcome {
+    const v = mm.find(addr);
+    if (!v) return signal('SIGSEGV', 'SEGV_MAPERR');
+    if (write && !v.writable) return signal('SIGSEGV', 'SEGV_ACCERR');
+    const idx = vmaIndex(v, addr);
+    if (mm.ptes.has(addr)) return write && !v.shared ? this.cow(mm, v, addr, idx) : OK;
+
+    // hugetlb_no_page. A child whose page the owner took away is killed on any such fault.
+    if (v.unmapped) return SIGBUS;
+    const cached = v.inode.cache.get(idx);
+    if (cached) {
+      mm.ptes.set(addr, cached);
+      cached.mappers++;
+      // A private mapping maps the page-cache page read-only and copies it on a write.
+      return write && !v.shared ? this.cow(mm, v, addr, idx) : OK;
+    }
+    if (idx >= v.inode.size) return SIGBUS;
+    const page = this.resv.allocFolio(v, idx, false);
+    if (!page) return SIGBUS;
+    // Shared pages enter the page cache; private ones (read faults too) are anonymous.
+    if (v.shared) this.addToPageCache(v.inode, idx, page);
+    else page.restoreReserve = false;
+    page.mappers = 1;
+    mm.ptes.set(addr, page);
+    return OK;
+  }
+
+  /** hugetlb_wp: a write to a private page someone else maps, or to a page-cache page. */
+  private cow(mm: Mm, v: Vma, addr: number, idx: number): Outcome {
+    const old = mm.ptes.get(addr)!;
+    if (old.mappers === 1 && !old.cache) return OK; // exclusive anonymous page: reuse it
+    // The owner copying a page it shares with children allocates outside its reservations:
+    // the reservation for idx went into the original page.
+    const cowFromOwner = v.owner && !old.cache;
+    const copy = this.resv.allocFolio(v, idx, cowFromOwner);
+    if (!copy) {
+      if (!cowFromOwner) return SIGBUS;
+      // unmap_ref_private: take the page from the children, who get SIGBUS if they fault there
+      // later; the owner is then its only mapper and keeps it.
+      this.unmapRefPrivate(v, idx, old);
+      return OK;
+    }
+    copy.restoreReserve = false;
+    copy.mappers = 1;
+    mm.ptes.set(addr, copy);
+    old.mappers--;
+    if (old.mappers === 0 && !old.cache) this.resv.freeFolio(old);
+    return OK;
+  }
+
+  private unmapRefPrivate(owner: Vma, idx: number, page: HPage): void {
+    for (const mm of this.procs.values()) {
+      for (const v of mm.vmas) {
+        if (v === owner || v.inode !== owner.inode || v.shared || v.owner || v.unmapped) continue;
+        if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
+        const addr = v.start + (idx - v.pgoff);
+        if (mm.ptes.get(addr) !== page) continue;
+        this.unmapPte(mm, addr);
+        v.unmapped = true;
+      }
+    }
+  }
+
+  private vmaAt(mm: Mm, a: Concrete<VmaResvArgs>): [Vma, number] {
+    const [addr] = this.range(mm, a.map, a.index, 1);
+    const v = mm.find(addr);
+    if (!v) throw new ImplError('invalid', `index ${a.index} of mapping '${a.map}' is no longer mapped`);
+    return [v, vmaIndex(v, addr)];
+  }
+
+  private truncate(inode: Inode, size: number): void {
+    inode.size = size;
+    this.zap(inode, size, LONG_MAX);
+    this.resv.removeInodePages(inode, size, LONG_MAX, true);
+  }
+
+  private readonly ops = {
+    sysctl(this: HugetlbModel, _mm: Mm, a: Concrete<SysctlArgs>): Outcome {
+      if (a.name === 'nr_hugepages') this.h.setMaxHugePages(a.value);
+      else this.h.overcommit = a.value;
+      return OK;
+    },
+
+    mount(this: HugetlbModel, _mm: Mm, a: Concrete<MountArgs>): Outcome {
+      if (this.mounts.has(a.as)) throw new ImplError('invalid', `mount '${a.as}' exists already`);
+      if (a.size !== undefined && a.min_size !== undefined && a.min_size > a.size) return errno('EINVAL');
+      let spool: Subpool | null = null;
+      if (a.size !== undefined || a.min_size !== undefined) {
+        spool = new Subpool(a.size ?? NO_LIMIT, a.min_size ?? NO_LIMIT);
+        // hugepage_new_subpool reserves min_size up front; the mount fails without it.
+        if (a.min_size !== undefined && !this.h.acct(a.min_size)) return errno('ENOMEM');
+      }
+      this.mounts.set(a.as, { name: a.as, spool });
+      return OK;
+    },
+
+    umount(this: HugetlbModel, _mm: Mm, a: Concrete<UmountArgs>): Outcome {
+      const m = this.mount(a.mount);
+      const inodes = [...this.files.values()].filter((f) => f.mount === m);
+      if (inodes.some((f) => f.fds > 0 || f.vmas > 0)) return errno('EBUSY');
+      for (const f of inodes) {
+        f.linked = false;
+        this.maybeEvict(f);
+      }
+      // The subpool goes with the superblock and gives back its min_size reservation.
+      if (m.spool && m.spool.min !== NO_LIMIT) this.h.acct(-m.spool.min);
+      this.mounts.delete(a.mount);
+      return OK;
+    },
+
+    create(this: HugetlbModel, mm: Mm, a: Concrete<CreateArgs>): Outcome {
+      if (this.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
+      const f = new Inode(a.as, 'file', this.mount(a.mount));
+      f.fds = 1;
+      mm.fds.add(a.as);
+      this.files.set(a.as, f);
+      return OK;
+    },
+
+    memfd_create(this: HugetlbModel, mm: Mm, a: Concrete<MemfdCreateArgs>): Outcome {
+      if (this.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
+      const f = new Inode(a.as, 'memfd', null); // the internal mount: no subpool
+      f.fds = 1;
+      mm.fds.add(a.as);
+      this.files.set(a.as, f);
+      return OK;
+    },
+
+    close(this: HugetlbModel, mm: Mm, a: Concrete<FileArgs>): Outcome {
+      const f = this.file(a.file);
+      if (!mm.fds.delete(a.file)) return errno('EBADF');
+      f.fds--;
+      this.maybeEvict(f);
+      return OK;
+    },
+
+    unlink(this: HugetlbModel, _mm: Mm, a: Concrete<FileArgs>): Outcome {
+      const f = this.file(a.file);
+      if (!f.linked) return errno('ENOENT');
+      f.linked = false;
+      this.maybeEvict(f);
+      return OK;
+    },
+
+    ftruncate(this: HugetlbModel, mm: Mm, a: Concrete<FtruncateArgs>): Outcome {
+      const f = this.file(a.file);
+      if (!mm.fds.has(a.file)) return errno('EBADF');
+      this.truncate(f, a.pages);
+      return OK;
+    },
+
+    fallocate(this: HugetlbModel, mm: Mm, a: Concrete<FallocateArgs>): Outcome {
+      const f = this.file(a.file);
+      if (!mm.fds.has(a.file)) return errno('EBADF');
+      const start = a.offset ?? 0;
+      const end = start + a.pages;
+      if (a.pages === 0) return errno('EINVAL');
+      if (a.punch_hole) {
+        // Only pages present are removed, with their entries; unfaulted pages keep their reservations.
+        this.zap(f, start, end);
+        this.resv.removeInodePages(f, start, end, false);
+        return OK;
+      }
+      // Preallocation faults each missing page in through a pseudo shared VMA, which consumes
+      // any reservation a shared mapping made for it.
+      const pseudo: ResvVma = { inode: f, shared: true, noreserve: false, resv: null, owner: false };
+      for (let idx = start; idx < end; idx++) {
+        if (f.cache.has(idx)) continue;
+        const page = this.resv.allocFolio(pseudo, idx, false);
+        if (!page) return errno('ENOSPC');
+        this.addToPageCache(f, idx, page);
+      }
+      if (!a.keep_size && end > f.size) f.size = end;
+      return OK;
+    },
+
+    mmap(this: HugetlbModel, mm: Mm, a: Concrete<MmapArgs>): Outcome {
+      if (a.pages === 0) return errno('EINVAL');
+      const offset = a.offset ?? 0;
+      let inode: Inode;
+      if (a.file !== undefined) {
+        inode = this.file(a.file);
+        if (!mm.fds.has(a.file)) return errno('EBADF');
+      } else {
+        if (offset) throw new ImplError('invalid', 'an offset needs a file');
+        // MAP_HUGETLB: an unnamed file on the internal mount, of the mapping's size.
+        inode = new Inode(`#anon${this.anonFiles++}`, 'anon', null);
+        inode.size = a.pages;
+      }
+      const start = mm.place(a.pages);
+      const v: Vma = {
+        start, end: start + a.pages, pgoff: offset, inode,
+        shared: a.shared ?? false, noreserve: a.noreserve ?? false, writable: (a.prot ?? 'rw') === 'rw',
+        resv: null, owner: false, unmapped: false,
+      };
+      if (!this.resv.reservePages(inode, offset, offset + a.pages, v)) return errno('ENOMEM');
+      inode.vmas++;
+      mm.insert(v);
+      mm.maps.set(a.as, { start, pages: a.pages });
+      // hugetlbfs_file_mmap: a writable mapping extends the file to cover it.
+      if (v.writable && inode.size < offset + a.pages) inode.size = offset + a.pages;
+      return OK;
+    },
+
+    munmap(this: HugetlbModel, mm: Mm, a: Concrete<RangeArgs>): Outcome {
+      const [start, end] = this.range(mm, a.map, a.offset, a.pages);
+      if (start === end) return errno('EINVAL');
+      for (const v of mm.isolate(start, end)) this.unmapVma(mm, v);
+      return OK;
+    },
+
+    touch(this: HugetlbModel, mm: Mm, a: Concrete<TouchArgs>): Outcome {
+      const [start, end] = this.range(mm, a.map, a.offset, a.pages ?? 1);
+      for (let addr = start; addr < end; addr++) {
+        const r = this.fault(mm, addr, a.write ?? true);
+        if (r.ret !== 'ok') return r;
+      }
+      return OK;
+    },
+
+    fork(this: HugetlbModel, mm: Mm, a: Concrete<ForkArgs>): Outcome {
+      if (this.procs.has(a.as)) throw new ImplError('invalid', `process '${a.as}' exists already`);
+      const child = mm.copy();
+      for (const name of child.fds) this.files.get(name)!.fds++;
+      this.procs.set(a.as, child);
+      return OK;
+    },
+
+    exit(this: HugetlbModel, mm: Mm, _a: unknown, proc: string): Outcome {
+      if (proc === 'main') throw new ImplError('invalid', 'the main process cannot exit; exit a forked child');
+      for (const v of [...mm.vmas]) this.unmapVma(mm, v);
+      for (const name of mm.fds) {
+        const f = this.files.get(name)!;
+        f.fds--;
+        this.maybeEvict(f);
+      }
+      this.procs.delete(proc);
+      return OK;
+    },
+
+    statfs(this: HugetlbModel, _mm: Mm, a: Concrete<StatfsArgs>): Outcome {
+      // f_blocks - f_bfree is the subpool's used count; without a subpool both are 0.
+      const m = this.mount(a.mount);
+      return value(m.spool ? m.spool.used : 0);
+    },
+
+    resv_map_new(this: HugetlbModel, _mm: Mm, a: Concrete<ResvMapNewArgs>): Outcome {
+      if (this.resvMaps.has(a.as)) throw new ImplError('invalid', `reserve map '${a.as}' exists already`);
+      this.resvMaps.set(a.as, new ResvMap());
+      return OK;
+    },
+    region_chg(this: HugetlbModel, _mm: Mm, a: Concrete<RegionArgs>): Outcome {
+      return value(this.resvMap(a.resv).chg(a.from, a.to));
+    },
+    region_add(this: HugetlbModel, _mm: Mm, a: Concrete<RegionArgs>): Outcome {
+      return value(this.resvMap(a.resv).add(a.from, a.to));
+    },
+    region_abort(this: HugetlbModel, _mm: Mm, a: Concrete<RegionArgs>): Outcome {
+      this.resvMap(a.resv).abort(a.from, a.to);
+      return OK;
+    },
+    region_del(this: HugetlbModel, _mm: Mm, a: Concrete<RegionArgs>): Outcome {
+      return value(this.resvMap(a.resv).del(a.from, a.to));
+    },
+    region_count(this: HugetlbModel, _mm: Mm, a: Concrete<RegionArgs>): Outcome {
+      return value(this.resvMap(a.resv).count(a.from, a.to));
+    },
+    resv_map_regions(this: HugetlbModel, _mm: Mm, a: Concrete<ResvArgs>): Outcome {
+      return value(this.resvMap(a.resv).toString());
+    },
+
+    vma_needs_reservation(this: HugetlbModel, mm: Mm, a: Concrete<VmaResvArgs>): Outcome {
+      return value(vmaNeedsReservation(...this.vmaAt(mm, a)));
+    },
+    vma_commit_reservation(this: HugetlbModel, mm: Mm, a: Concrete<VmaResvArgs>): Outcome {
+      return value(vmaCommitReservation(...this.vmaAt(mm, a)));
+    },
+    vma_end_reservation(this: HugetlbModel, mm: Mm, a: Concrete<VmaResvArgs>): Outcome {
+      return value(vmaEndReservation(...this.vmaAt(mm, a)));
+    },
+    vma_add_reservation(this: HugetlbModel, mm: Mm, a: Concrete<VmaResvArgs>): Outcome {
+      return value(vmaAddReservation(...this.vmaAt(mm, a)));
+    },
+
+    subpool_new(this: HugetlbModel, _mm: Mm, a: Concrete<SubpoolNewArgs>): Outcome {
+      if (this.subpools.has(a.as)) throw new ImplError('invalid', `subpool '${a.as}' exists already`);
+      // hugepage_new_subpool takes the min reservation from the global pool.
+      if (a.min !== undefined && !this.h.acct(a.min)) return errno('ENOMEM');
+      this.subpools.set(a.as, new Subpool(a.max ?? NO_LIMIT, a.min ?? NO_LIMIT));
+      return OK;
+    },
+    hugepage_subpool_get_pages(this: HugetlbModel, _mm: Mm, a: Concrete<SubpoolPagesArgs>): Outcome {
+      const r = this.subpool(a.subpool).get(a.delta);
+      return r === 'ENOMEM' ? errno('ENOMEM') : value(r);
+    },
+    hugepage_subpool_put_pages(this: HugetlbModel, _mm: Mm, a: Concrete<SubpoolPagesArgs>): Outcome {
+      const s = this.subpool(a.subpool);
+      if (s.max !== NO_LIMIT && a.delta > s.used) throw new ImplError('invalid', `subpool '${a.subpool}' has ${s.used} used pages, cannot put ${a.delta}`);
+      return value(s.put(a.delta));
+    },
+
+    hugetlb_acct_memory(this: HugetlbModel, _mm: Mm, a: Concrete<AcctArgs>): Outcome {
+      if (-a.delta > this.h.resv) throw new ImplError('invalid', `cannot give back ${-a.delta} reservations, ${this.h.resv} held`);
+      return this.h.acct(a.delta) ? OK : errno('ENOMEM');
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The objects reservations hang off: mounts, inodes with their page cache, huge pages,
+// and processes with their VMAs. Addresses, sizes and indices are huge pages.
+import { ResvMap } from './resv-map.ts';
+import type { Subpool } from './subpool.ts';
+
+export interface Mount {
+  name: string;
+  /** Present with size= or min_size=. */
+  spool: Subpool | null;
+}
+
+/** One huge page in use (free pages are only counted, in the hstate). */
+export interface HPage {
+  /** HPageRestoreReserve: freeing it must give its reservation back (allocated, not yet instantiated). */
+  restoreReserve: boolean;
+  /** folio->_hugetlb_subpool. */
+  spool: Subpool | null;
+  /** Page-table entries mapping it, across processes. */
+  mappers: number;
+  /** In the page cache of this inode (shared pages); null for anonymous (private) pages. */
+  cache: Inode | null;
+}
+
+export type InodeKind = 'file' | 'memfd' | 'anon';
+
+export class Inode {
+  /** The shared reserve map: an entry means a reservation exists or existed. */
+  readonly resv = new ResvMap();
+  readonly cache = new Map<number, HPage>();
+  /** i_size in huge pages. */
+  size = 0;
+  linked: boolean;
+  /** Open descriptors across processes. */
+  fds = 0;
+  /** VMAs mapping it (each holds a file reference). */
+  vmas = 0;
+
+  constructor(
+    readonly name: string,
+    readonly kind: InodeKind,
+    /** The hugetlbfs mount; null for the kernel's internal mount (memfd, MAP_HUGETLB). */
+    readonly mount: Mount | null,
+  ) {
+    this.linked = kind === 'file';
+  }
+
+  get spool(): Subpool | null {
+    return this.mount?.spool ?? null;
+  }
+
+  /** Nothing keeps it: no name, no descriptor, no mapping. */
+  get unused(): boolean {
+    return !this.linked && this.fds === 0 && this.vmas === 0;
+  }
+}
+
+export interface Vma {
+  start: number;
+  end: number;
+  /** File index of start (vm_pgoff in huge pages). */
+  pgoff: number;
+  inode: Inode;
+  /** VM_MAYSHARE. */
+  shared: boolean;
+  /** VM_NORESERVE. */
+  noreserve: boolean;
+  writable: boolean;
+  /** A private mapping's reserve map (vm_private_data): no entry means a reservation exists. */
+  resv: ResvMap | null;
+  /** HPAGE_RESV_OWNER: the task that mmapped it, which owns the reservations. */
+  owner: boolean;
+  /** HPAGE_RESV_UNMAPPED: the owner took a page away from this (child) VMA in a failed COW. */
+  unmapped: boolean;
+}
+
+/** The huge-page index a VMA maps at an address. */
+export const vmaIndex = (v: Vma, addr: number): number => v.pgoff + (addr - v.start);
+
+export interface Mapping {
+  start: number;
+  pages: number;
+}
+
+const GAP = 1 << 20;
+
+export class Mm {
+  vmas: Vma[] = [];
+  /** Page-table entries by address. */
+  ptes = new Map<number, HPage>();
+  maps = new Map<string, Mapping>();
+  /** Files this process holds a descriptor for, by name. */
+  fds = new Set<string>();
+  private next = GAP;
+
+  place(pages: number): number {
+    const at = this.next;
+    this.next += pages + GAP;
+    return at;
+  }
+
+  find(addr: number): Vma | undefined {
+    return this.vmas.find((v) => v.start <= addr && addr < v.end);
+  }
+
+  insert(v: Vma): void {
+    this.vmas.push(v);
+    this.vmas.sort((a, b) => a.start - b.start);
+  }
+
+  /** Splits VMAs at start and end (the pieces share a private reserve map) and returns those inside. */
+  isolate(start: number, end: number): Vma[] {
+    this.splitAt(start);
+    this.splitAt(end);
+    return this.vmas.filter((v) => v.start >= start && v.end <= end);
+  }
+
+  remove(v: Vma): void {
+    this.vmas = this.vmas.filter((x) => x !== v);
+  }
+
+  private splitAt(addr: number): void {
+    const v = this.find(addr);
+    if (!v || v.start === addr) return;
+    const tail: Vma = { ...v, start: addr, pgoff: v.pgoff + (addr - v.start) };
+    v.end = addr;
+    tail.inode.vmas++;
+    this.insert(tail);
+  }
+
+  /** fork: the child's copy; private VMAs lose their reserve map and flags (hugetlb_dup_vma_private). */
+  copy(): Mm {
+    const child = new Mm();
+    child.vmas = this.vmas.map((v) => ({ ...v, resv: null, owner: false, unmapped: false }));
+    for (const v of child.vmas) v.inode.vmas++;
+    child.ptes = new Map(this.ptes);
+    for (const p of child.ptes.values()) p.mappers++;
+    child.maps = new Map([...this.maps].map(([k, m]) => [k, { ...m }]));
+    child.fds = new Set(this.fds);
+    child.next = this.next;
+    return child;
+  }
+}
