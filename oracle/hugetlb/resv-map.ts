@@ -24,17 +24,28 @@ function fix(n: Node): Node {
   return n;
 }
 
-/** Nodes with from < key, and the rest. */
-function split(n: Node | null, key: number): [Node | null, Node | null] {
-  if (!n) return [null, null];
-  if (n.from < key) {
-    const [a, b] = split(n.right, key);
-    n.right = a;
-    return [fix(n), b];
+// split() leaves its two halves here rather than allocating a pair at every level.
+let lo: Node | null = null;
+let hi: Node | null = null;
+
+/** Splits n into lo (from < key) and hi (the rest). */
+function split(n: Node | null, key: number): void {
+  if (!n) {
+    lo = hi = null;
+  } else if (n.from < key) {
+    split(n.right, key);
+    n.right = lo;
+    lo = fix(n);
+  } else {
+    split(n.left, key);
+    n.left = hi;
+    hi = fix(n);
   }
-  const [a, b] = split(n.left, key);
-  n.left = b;
-  return [a, fix(n)];
+}
+
+function splitAt(n: Node | null, key: number): [Node | null, Node | null] {
+  split(n, key);
+  return [lo, hi];
 }
 
 /** Every key of a lies below every key of b. */
@@ -95,9 +106,9 @@ export class ResvMap {
     // A region starting before f joins if it reaches f (overlap or adjacency).
     const pred = this.floor(f);
     const from = pred && pred.to >= f ? pred.from : f;
-    const [left, rest] = split(this.root, from);
+    const [left, rest] = splitAt(this.root, from);
     // Regions starting in [from, t] are swallowed (one starting at t is adjacent).
-    const [mid, right] = split(rest, t + 1);
+    const [mid, right] = splitAt(rest, t + 1);
     let to = t;
     let had = 0;
     if (mid) {
@@ -121,8 +132,8 @@ export class ResvMap {
     check(f, t);
     const removed = this.count(f, t);
     if (removed === 0) return 0;
-    let [left, rest] = split(this.root, f);
-    const [mid, right] = split(rest, t);
+    let [left, rest] = splitAt(this.root, f);
+    const [mid, right] = splitAt(rest, t);
     const keep: [number, number][] = [];
     if (left) {
       const last = maxOf(left);
