@@ -80,7 +80,7 @@ export class ResvMap {
   /** resv->adds_in_progress: region_chg calls not yet settled by region_add or region_abort. */
   addsInProgress = 0;
   /** Outstanding region_chg ranges, to check that each is settled exactly once. */
-  private readonly pending = new Map<string, number>();
+  private readonly pending = new Map<number | string, number>();
   /** region_add calls that no region_chg announced (the kernel never does this). */
   unannouncedAdds = 0;
 
@@ -92,7 +92,7 @@ export class ResvMap {
   /** region_chg: pages of [f, t) not represented; announces a region_add/region_abort to come. */
   chg(f: number, t: number): number {
     check(f, t);
-    const key = `${f}:${t}`;
+    const key = rangeKey(f, t);
     this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
     this.addsInProgress++;
     return t - f - this.count(f, t);
@@ -214,7 +214,7 @@ export class ResvMap {
   }
 
   private settle(f: number, t: number): boolean {
-    const key = `${f}:${t}`;
+    const key = rangeKey(f, t);
     const n = this.pending.get(key);
     if (!n) return false;
     if (n === 1) this.pending.delete(key);
@@ -232,6 +232,11 @@ export class ResvMap {
     this.seed = x >>> 0;
     return { from, to, prio: this.seed & 0x3fffffff, left: null, right: null, sum: to - from };
   }
+}
+
+/** A key for a range: a number while both ends fit in 26 bits. */
+function rangeKey(f: number, t: number): number | string {
+  return t < 2 ** 26 && f < 2 ** 26 ? f * 2 ** 26 + t : `${f}:${t}`;
 }
 
 function countNodes(n: Node | null): number {

@@ -36,7 +36,7 @@ function oracleStepsPerSecond(steps: number): number {
   for (let i = 0; i < steps; i++) {
     const r = rand(100);
     let step: StepRequest;
-    if (live.length < 8 || r < 25) {
+    if (live.length < 8 || (r < 25 && live.length < 64)) {
       const pages = 1 + rand(4096);
       const name = `m${n++}`;
       step = { op: 'mmap', args: { as: name, pages, prot: ['rw', 'r', 'none'][rand(3)], shared: rand(4) === 0, noreserve: rand(5) === 0 } };
@@ -45,7 +45,7 @@ function oracleStepsPerSecond(steps: number): number {
       const k = rand(live.length);
       const [map, pages] = live[k]!;
       const offset = rand(pages);
-      if (r < 45) {
+      if (r < 45 || live.length >= 64) {
         step = { op: 'munmap', args: { map, offset: 0, pages } };
         live.splice(k, 1);
       } else if (r < 70) step = { op: 'mprotect', args: { map, offset, pages: 1 + rand(pages - offset), prot: ['rw', 'r'][rand(2)] } };
