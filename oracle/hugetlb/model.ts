@@ -7,6 +7,7 @@ import type {
 } from '../../spec/types/hugetlb.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../../tools/impl/types.ts';
+import { namedRange } from '../named.ts';
 import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../model.ts';
 import { Hstate } from './hstate.ts';
 import { Inode, Mm, vmaIndex, type HPage, type Mount, type Vma } from './objects.ts';
@@ -88,14 +89,8 @@ export class HugetlbModel implements MechanismModel {
     return s;
   }
 
-  /** The address range of part of a named mapping. */
-  private range(mm: Mm, name: string, offset = 0, pages?: number): [number, number] {
-    const m = mm.maps.get(name);
-    if (!m) throw new ImplError('invalid', `no mapping '${name}' (have: ${[...mm.maps.keys()].join(', ') || 'none'})`);
-    const len = pages ?? m.pages - offset;
-    if (offset < 0 || len < 0 || offset + len > m.pages)
-      throw new ImplError('invalid', `range ${offset}+${len} lies outside mapping '${name}' of ${m.pages} pages`);
-    return [m.start + offset, m.start + offset + len];
+  private range(mm: Mm, name: string, offset?: number, pages?: number): [number, number] {
+    return namedRange(mm.maps, name, offset, pages);
   }
 
   // ---- pages, VMAs and inodes

@@ -6,6 +6,7 @@ import type {
 } from '../../spec/types/overcommit.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../../tools/impl/types.ts';
+import { namedRange } from '../named.ts';
 import { inRange } from '../../tools/core/kernel-version.ts';
 import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../model.ts';
 import { CommittedAs } from './committed-as.ts';
@@ -93,13 +94,8 @@ export class OvercommitModel implements MechanismModel {
     return { capSysAdmin: this.capSysAdmin, totalVm: mm ? mm.totalVm() : null, cpu };
   }
 
-  private mapping(mm: Mm, name: string, offset = 0, pages?: number): [number, number] {
-    const m = mm.maps.get(name);
-    if (!m) throw new ImplError('invalid', `no mapping '${name}' (have: ${[...mm.maps.keys()].join(', ') || 'none'})`);
-    const len = pages ?? m.pages - offset;
-    if (offset < 0 || len < 0 || offset + len > m.pages)
-      throw new ImplError('invalid', `range ${offset}+${len} lies outside mapping '${name}' of ${m.pages} pages`);
-    return [m.start + offset, m.start + offset + len];
+  private mapping(mm: Mm, name: string, offset?: number, pages?: number): [number, number] {
+    return namedRange(mm.maps, name, offset, pages);
   }
 
   /** Drops a VMA and gives back what it holds. */
