@@ -19,6 +19,10 @@ export const LONG_MAX = Number.POSITIVE_INFINITY;
 
 const sumOf = (n: Node | null): number => (n ? n.sum : 0);
 
+/** Tree nodes visited so far, by every map: the bench's machine-independent measure of work. */
+let visits = 0;
+export const nodeVisits = (): number => visits;
+
 function fix(n: Node): Node {
   n.sum = n.to - n.from + sumOf(n.left) + sumOf(n.right);
   return n;
@@ -30,6 +34,7 @@ let hi: Node | null = null;
 
 /** Splits n into lo (from < key) and hi (the rest). */
 function split(n: Node | null, key: number): void {
+  visits++;
   if (!n) {
     lo = hi = null;
   } else if (n.from < key) {
@@ -50,6 +55,7 @@ function splitAt(n: Node | null, key: number): [Node | null, Node | null] {
 
 /** Every key of a lies below every key of b. */
 function merge(a: Node | null, b: Node | null): Node | null {
+  visits++;
   if (!a) return b;
   if (!b) return a;
   if (a.prio > b.prio) {
@@ -192,6 +198,7 @@ export class ResvMap {
     let total = 0;
     let n = this.root;
     while (n) {
+      visits++;
       if (n.from < x) {
         total += sumOf(n.left) + Math.min(n.to, x) - n.from;
         n = n.right;
@@ -205,6 +212,7 @@ export class ResvMap {
     let best: Node | null = null;
     let n = this.root;
     while (n) {
+      visits++;
       if (n.from < x) {
         best = n;
         n = n.right;
