@@ -1,5 +1,6 @@
 // The objects reservations hang off: mounts, inodes with their page cache, huge pages,
 // and processes with their VMAs. Addresses, sizes and indices are huge pages.
+import { AddressSpace } from '../address-space.ts';
 import { ResvMap } from './resv-map.ts';
 import type { Subpool } from './subpool.ts';
 
@@ -76,67 +77,30 @@ export interface Vma {
 /** The huge-page index a VMA maps at an address. */
 export const vmaIndex = (v: Vma, addr: number): number => v.pgoff + (addr - v.start);
 
-export interface Mapping {
-  start: number;
-  pages: number;
-}
+export type { Extent as Mapping } from '../named.ts';
 
-const GAP = 1 << 20;
-
-export class Mm {
-  vmas: Vma[] = [];
+export class Mm extends AddressSpace<Vma> {
   /** Page-table entries by address. */
   ptes = new Map<number, HPage>();
-  maps = new Map<string, Mapping>();
   /** Files this process holds a descriptor for, by name. */
   fds = new Set<string>();
-  private next = GAP;
 
-  place(pages: number): number {
-    const at = this.next;
-    this.next += pages + GAP;
-    return at;
+  constructor() {
+    super(1 << 20, 1 << 20);
   }
 
-  find(addr: number): Vma | undefined {
-    return this.vmas.find((v) => v.start <= addr && addr < v.end);
-  }
-
-  insert(v: Vma): void {
-    this.vmas.push(v);
-    this.vmas.sort((a, b) => a.start - b.start);
-  }
-
-  /** Splits VMAs at start and end (the pieces share a private reserve map) and returns those inside. */
-  isolate(start: number, end: number): Vma[] {
-    this.splitAt(start);
-    this.splitAt(end);
-    return this.vmas.filter((v) => v.start >= start && v.end <= end);
-  }
-
-  remove(v: Vma): void {
-    this.vmas = this.vmas.filter((x) => x !== v);
-  }
-
-  private splitAt(addr: number): void {
-    const v = this.find(addr);
-    if (!v || v.start === addr) return;
-    const tail: Vma = { ...v, start: addr, pgoff: v.pgoff + (addr - v.start) };
-    v.end = addr;
+  /** The pieces of a split private VMA share its reserve map. */
+  protected onSplit(tail: Vma): void {
     tail.inode.vmas++;
-    this.insert(tail);
   }
 
   /** fork: the child's copy; private VMAs lose their reserve map and flags (hugetlb_dup_vma_private). */
   copy(): Mm {
-    const child = new Mm();
-    child.vmas = this.vmas.map((v) => ({ ...v, resv: null, owner: false, unmapped: false }));
+    const child = this.forkInto(new Mm(), this.vmas.map((v) => ({ ...v, resv: null, owner: false, unmapped: false })));
     for (const v of child.vmas) v.inode.vmas++;
     child.ptes = new Map(this.ptes);
     for (const p of child.ptes.values()) p.mappers++;
-    child.maps = new Map([...this.maps].map(([k, m]) => [k, { ...m }]));
     child.fds = new Set(this.fds);
-    child.next = this.next;
     return child;
   }
 }
