@@ -19,24 +19,12 @@ import {
   openSync,
   constants as fsc,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  ImplError,
-  ImplFailure,
-  type ImplErrorKind,
-  type Implementation,
-  type ImplementationInfo,
-  type Observation,
-  type OpenOutcome,
-  type OpenParams,
-  type StepRequest,
-  type StepResult,
-} from '../impl/types.ts';
+import { ImplFailure } from '../impl/types.ts';
 import type { LineTransport } from '../impl/rpc.ts';
 import { GUEST_READY } from './initramfs.ts';
 import { type Log, stderrLog, which } from './host.ts';
