@@ -74,6 +74,14 @@ describe('mutants', () => {
     });
   }
 
+  it('an implementation that dies at start is one clear message, not a stack trace', () => {
+    const r = cli(['run', '--impl', 'exec:echo starting up >&2; exit 3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/mmspec: the implementation failed: exec:.* exited: exit status 3/);
+    expect(r.stderr).toContain('starting up');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('fail the command line run with exit 1', () => {
     const r = cli(['run', '--impl', 'module:fixtures/impls/mutants/noreserve-charged.ts']);
     expect(r.code).toBe(1);

@@ -11,6 +11,7 @@ import { serve } from '../impl/serve.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
 import { replayJournal } from '../linux/guard.ts';
+import { ImplFailure } from '../impl/types.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -109,6 +110,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UserError) {
       process.stderr.write(`mmspec: ${e.message}\n`);
       return e.exitCode;
+    }
+    if (e instanceof ImplFailure) {
+      const tail = e.stderr.trim().split('\n').slice(-20).join('\n');
+      process.stderr.write(`mmspec: the implementation failed: ${e.message}${tail ? `\n--- its last output ---\n${tail}` : ''}\n`);
+      return 1;
     }
     if (e instanceof TableError) {
       process.stderr.write(`mmspec: invalid scenario tables (${e.problems.length} problems):\n${e.message.replace(/^/gm, '  ')}\n`);

@@ -415,6 +415,8 @@ export async function bootMachine(
 // then does ids, timeouts and schema checks. start() returns once the guest is ready (boot timeout);
 // RpcImplementation sends hello under its own per-request timeout.
 
+const BOOT_ATTEMPTS = 3;
+
 export class QemuTransport implements LineTransport {
   private readonly o: Resolved;
   private machine: QemuMachine | null = null;
@@ -428,9 +430,18 @@ export class QemuTransport implements LineTransport {
 
   async start(onLine: (line: string) => void, onExit: (why: string) => void): Promise<void> {
     let m: QemuMachine | null = null;
-    m = await bootMachine(this.o, this.workDir, onLine, (why) => {
-      if (this.machine === m) onExit(why);
-    }, this.o.bootTimeoutMs);
+    // Emulated boots now and then die early (a panic under TCG): try a few before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        m = await bootMachine(this.o, this.workDir, onLine, (why) => {
+          if (this.machine === m) onExit(why);
+        }, this.o.bootTimeoutMs);
+        break;
+      } catch (e) {
+        if (attempt >= BOOT_ATTEMPTS) throw e;
+        this.o.log(`qemu: boot ${attempt} of ${BOOT_ATTEMPTS} failed (${(e as Error).message.split('\n')[0]}); booting again`);
+      }
+    }
     this.machine = this.last = m;
     this.o.log(`qemu: ${m.label} ready after ${m.uptime().toFixed(1)} s (${m.accel})`);
   }
