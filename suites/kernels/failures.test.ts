@@ -11,7 +11,7 @@ import { ImplFailure } from '../../tools/impl/types.ts';
 import { HostGuard } from '../../tools/linux/guard.ts';
 import { buildProbe } from '../../tools/probe/build.ts';
 import { qemuImplementation } from '../../tools/qemu/kernels.ts';
-import { which } from '../../tools/qemu/host.ts';
+import { which } from '../../tools/core/host.ts';
 
 const root = process.getuid?.() === 0;
 const hasCc = spawnSync('sh', ['-c', 'command -v cc || command -v gcc']).status === 0;

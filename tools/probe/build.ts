@@ -3,13 +3,12 @@
 // so it is rebuilt only when a source or a flag changes.
 //
 //   node tools/bin/run-ts.js tools/probe/build.ts [--static]   prints the binary's path
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isExecutable, run, which } from '../core/host.ts';
 
 export const PROBE_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 const FLAGS = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
@@ -21,41 +20,14 @@ export interface BuildProbeOptions {
   cc?: string;
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function which(cmd: string): Promise<string | undefined> {
-  if (cmd.includes('/')) return (await isExecutable(cmd)) ? resolve(cmd) : undefined;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && (await isExecutable(join(dir, cmd)))) return join(dir, cmd);
-  }
-  return undefined;
-}
-
 /** The first C compiler found: opts.cc, $CC, cc, gcc, clang. */
 export async function findCompiler(explicit?: string): Promise<string> {
   const tried = [explicit, process.env.CC, 'cc', 'gcc', 'clang'].filter((c): c is string => !!c);
   for (const cand of tried) {
-    const found = await which(cand);
+    const found = which(cand);
     if (found) return found;
   }
   throw new Error(`no C compiler found: install gcc (apt-get install gcc) or set CC (tried ${tried.join(', ')})`);
-}
-
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stderr }));
-  });
 }
 
 /** Compiles the probe if needed; returns the path of the binary. */
@@ -72,11 +44,11 @@ export async function buildProbe(opts: BuildProbeOptions = {}): Promise<string> 
   const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const dir = join(cacheRoot, 'mmspec', 'probe', hash.digest('hex'));
   const out = join(dir, opts.static ? 'probe-static' : 'probe');
-  if (await isExecutable(out)) return out;
+  if (isExecutable(out)) return out;
 
   await mkdir(dir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
-  const { code, stderr } = await run(cc, [...flags, '-o', tmp, ...sources], PROBE_SOURCE_DIR);
+  const { code, stderr } = await run(cc, [...flags, '-o', tmp, ...sources], { cwd: PROBE_SOURCE_DIR });
   if (code !== 0) {
     await rm(tmp, { force: true });
     throw new Error(`compiling the probe failed (${cc} ${flags.join(' ')}, exit ${code}):\n${stderr.trimEnd()}`);

@@ -122,14 +122,6 @@ static hfile *need_file(const jval *args, const char *key, step_res *r) {
   return f;
 }
 
-static mapping *need_map(const jval *args, step_res *r) {
-  const char *name = arg_str(args, "map", 1, NULL, r);
-  if (!name) return NULL;
-  mapping *m = map_find(name);
-  if (!m) res_error(r, "invalid", "no mapping named '%.64s' in this process", name);
-  return m;
-}
-
 /* A free slot for a new name in a table, or NULL with r filled. */
 static hfile *file_slot(const char *as, step_res *r) {
   if (!valid_name(as)) {

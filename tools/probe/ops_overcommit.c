@@ -38,14 +38,6 @@ static int prot_of(const char *s, int *prot, step_res *r) {
   return 0;
 }
 
-static mapping *need_map(const jval *args, step_res *r) {
-  const char *name = arg_str(args, "map", 1, NULL, r);
-  if (!name) return NULL;
-  mapping *m = map_find(name);
-  if (!m) res_error(r, "invalid", "no mapping named '%.64s' in this process", name);
-  return m;
-}
-
 static size_t pages_to_bytes(unsigned long long pages) {
   /* Past the address space: the kernel rejects it, as it would any huge size. */
   if (pages > (SIZE_MAX / PROBE_PAGE)) return SIZE_MAX & ~(PROBE_PAGE - 1);

@@ -88,6 +88,7 @@ typedef struct {
   int used;
 } mapping;
 mapping *map_find(const char *name);
+mapping *need_map(const jval *args, step_res *r);
 mapping *map_add(const char *name, step_res *r);
 void map_remove(mapping *m);
 /* Resolves {offset, pages} against m: offset defaults to 0, pages to the rest

@@ -189,6 +189,15 @@ mapping *map_find(const char *name) {
   return NULL;
 }
 
+/* The mapping a step's "map" argument names, or NULL with r filled. */
+mapping *need_map(const jval *args, step_res *r) {
+  const char *name = arg_str(args, "map", 1, NULL, r);
+  if (!name) return NULL;
+  mapping *m = map_find(name);
+  if (!m) res_error(r, "invalid", "no mapping named '%.64s' in this process", name);
+  return m;
+}
+
 mapping *map_add(const char *name, step_res *r) {
   if (!valid_name(name)) {
     res_error(r, "invalid", "bad mapping name '%.64s'", name);

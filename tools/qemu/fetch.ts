@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
-import { type Log, stderrLog, run, runOk, which, isRoot, elfLinkage } from './host.ts';
+import { type Log, stderrLog, run, runOk, which, isRoot, elfLinkage } from '../core/host.ts';
 
 export type KernelName = 'debian-6.1' | 'debian-6.12';
 

@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { ImplFailure } from '../impl/types.ts';
 import type { LineTransport } from '../impl/rpc.ts';
 import { GUEST_READY } from './initramfs.ts';
-import { type Log, stderrLog, which } from './host.ts';
+import { type Log, stderrLog, which } from '../core/host.ts';
 
 export type Accel = 'auto' | 'tcg' | 'kvm';
 

@@ -8,7 +8,7 @@
 import { readFileSync, renameSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { elfLinkage } from './host.ts';
+import { elfLinkage } from '../core/host.ts';
 import { findStaticBusybox } from './fetch.ts';
 
 /** First word of the line /init writes on ttyS1 once the port is raw: the host sends nothing before it. */

@@ -1,8 +1,8 @@
-// Small host helpers shared by the QEMU route: running commands, finding programs,
-// progress lines, and telling a static ELF binary from a dynamic one.
+// Small host helpers: running commands, finding programs, progress lines, and telling a
+// static ELF binary from a dynamic one.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 export type Log = (line: string) => void;
 
@@ -61,22 +61,27 @@ export async function runOk(
   return r;
 }
 
-/** Finds a program on PATH, also looking in the sbin folders a non-root PATH may lack. */
+/** Finds a program on PATH, also looking in the sbin folders a non-root PATH may lack; a path is checked as it is. */
 export function which(name: string): string | null {
+  if (name.includes('/')) return isExecutable(name) ? resolve(name) : null;
   const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   for (const extra of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
     if (!dirs.includes(extra)) dirs.push(extra);
   }
   for (const dir of dirs) {
     const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
+    if (isExecutable(p)) return p;
   }
   return null;
+}
+
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function isRoot(): boolean {
