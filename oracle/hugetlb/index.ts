@@ -1,9 +1,11 @@
 import type { HugetlbConfig } from '../../spec/types/hugetlb.ts';
-import type { MechanismOracle } from '../model.ts';
+import type { MechanismOracle } from '../core/model.ts';
+import { hugetlbGenerator } from './generate.ts';
 import { HugetlbModel } from './model.ts';
 
 export const hugetlb: MechanismOracle = {
   // The reservation counters behave alike from 5.15 to 6.18 (live traces: 6.1, 6.12, 6.18).
   kernels: '>=5.15',
   create: (config, ctx) => new HugetlbModel(config as HugetlbConfig, ctx),
+  generator: hugetlbGenerator,
 };

@@ -6,9 +6,9 @@ import type {
   SubpoolPagesArgs, SysctlArgs, TouchArgs, UmountArgs, VmaResvArgs,
 } from '../../spec/types/hugetlb.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
-import { ImplError } from '../../tools/impl/types.ts';
-import { namedRange } from '../named.ts';
-import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../model.ts';
+import { ImplError } from '../core/errors.ts';
+import { namedRange } from '../core/named.ts';
+import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
 import { Hstate } from './hstate.ts';
 import { Inode, Mm, vmaIndex, type HPage, type Mount, type Vma } from './objects.ts';
 import {
@@ -61,6 +61,17 @@ export class HugetlbModel implements MechanismModel {
     const mm = this.procs.get(proc);
     if (!mm) throw new ImplError('invalid', `no process '${proc}' (have: ${[...this.procs.keys()].join(', ')})`);
     return handler.call(this, mm, args as never, proc);
+  }
+
+  /**
+   * Changes protection or MADV_DONTFORK on huge pages [from, to) of a named mapping: what
+   * overcommit's mprotect and madvise do to the hugetlb mappings it delegates here.
+   */
+  setVmaFlags(proc: string, map: string, from: number, to: number, flags: { writable?: boolean; dontcopy?: boolean }): void {
+    const mm = this.procs.get(proc);
+    if (!mm) throw new ImplError('invalid', `no process '${proc}'`);
+    const [start, end] = this.range(mm, map, from, to - from);
+    for (const v of mm.isolate(start, end)) Object.assign(v, flags);
   }
 
   // ---- lookups

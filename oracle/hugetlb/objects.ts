@@ -1,6 +1,6 @@
 // The objects reservations hang off: mounts, inodes with their page cache, huge pages,
 // and processes with their VMAs. Addresses, sizes and indices are huge pages.
-import { AddressSpace } from '../address-space.ts';
+import { AddressSpace } from '../core/address-space.ts';
 import { ResvMap } from './resv-map.ts';
 import type { Subpool } from './subpool.ts';
 
@@ -72,12 +72,14 @@ export interface Vma {
   owner: boolean;
   /** HPAGE_RESV_UNMAPPED: the owner took a page away from this (child) VMA in a failed COW. */
   unmapped: boolean;
+  /** VM_DONTCOPY (MADV_DONTFORK, from overcommit's madvise): fork leaves it out. */
+  dontcopy?: boolean;
 }
 
 /** The huge-page index a VMA maps at an address. */
 export const vmaIndex = (v: Vma, addr: number): number => v.pgoff + (addr - v.start);
 
-export type { Extent as Mapping } from '../named.ts';
+export type { Extent as Mapping } from '../core/named.ts';
 
 export class Mm extends AddressSpace<Vma> {
   /** Page-table entries by address. */
@@ -96,9 +98,10 @@ export class Mm extends AddressSpace<Vma> {
 
   /** fork: the child's copy; private VMAs lose their reserve map and flags (hugetlb_dup_vma_private). */
   copy(): Mm {
-    const child = this.forkInto(new Mm(), this.vmas.map((v) => ({ ...v, resv: null, owner: false, unmapped: false })));
+    const kept = this.vmas.filter((v) => !v.dontcopy);
+    const child = this.forkInto(new Mm(), kept.map((v) => ({ ...v, resv: null, owner: false, unmapped: false })));
     for (const v of child.vmas) v.inode.vmas++;
-    child.ptes = new Map(this.ptes);
+    child.ptes = new Map([...this.ptes].filter(([addr]) => kept.some((v) => v.start <= addr && addr < v.end)));
     for (const p of child.ptes.values()) p.mappers++;
     child.fds = new Set(this.fds);
     return child;

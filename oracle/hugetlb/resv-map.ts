@@ -2,7 +2,7 @@
 // Adjacent regions coalesce, as coalesce_file_region does when no cgroup tells them apart.
 // Regions live in a treap keyed by `from` whose nodes carry their subtree's page total, so
 // region_chg/add/del/count cost O(log n), plus O(1) for each region an add or del swallows.
-import { ImplError } from '../../tools/impl/types.ts';
+import { ImplError } from '../core/errors.ts';
 
 interface Node {
   from: number;

@@ -1,6 +1,8 @@
 // vm_committed_as: a per-CPU counter. Adds accumulate in the CPU's own delta until it
 // reaches the batch, then fold into the global count. /proc/meminfo's Committed_AS is the
 // exact sum (kernels >= 5.9); the mode-2 check reads only the global count.
+import type { Behaviour } from '../core/switches.ts';
+
 export type OvercommitMode = 0 | 1 | 2;
 
 export class CommittedAs {
@@ -12,6 +14,7 @@ export class CommittedAs {
     readonly nrCpus: number,
     private readonly ramPages: number,
     mode: OvercommitMode,
+    private readonly behaviour?: Behaviour,
   ) {
     this.perCpu = new Array<number>(nrCpus).fill(0);
     this.batch = computeBatch(ramPages, nrCpus, mode);
@@ -32,8 +35,9 @@ export class CommittedAs {
     return Math.max(0, this.perCpu.reduce((a, b) => a + b, this.count));
   }
 
-  /** percpu_counter_read_positive: what the mode-2 check compares. */
+  /** percpu_counter_read_positive: what the mode-2 check compares (as documented: the exact sum). */
   read(): number {
+    if (this.behaviour && this.perCpu.some((d) => d !== 0) && !this.behaviour.on('percpu-commit-slack')) return this.sum();
     return Math.max(0, this.count);
   }
 

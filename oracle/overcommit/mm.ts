@@ -1,58 +1,175 @@
-// One process's address space as far as accounting cares: VMAs with their flags,
-// and the named mappings the scenario made. Addresses and sizes are in pages.
+// One process's address space as far as accounting cares: VMAs with the flags the kernel
+// keeps (VM_ACCOUNT, VM_NORESERVE, VM_DONTCOPY, an anon_vma), the objects behind them, and
+// the named mappings the scenario made. Addresses and sizes are in 4 KiB pages.
+//
+// The layout is the probe's and the kernel's: every mapping but a hugetlb one sits between
+// two PROT_NONE guard mappings (private, anonymous, MAP_NORESERVE), so it has no room to grow
+// in place and merges with nothing but a guard of the same flags; the kernel hands out
+// address space top down, so a new mapping, or one mremap moves, takes the highest free gap
+// that fits, which may be a hole an earlier munmap left.
 import type { Prot } from '../../spec/types/overcommit.ts';
-import { AddressSpace } from '../address-space.ts';
+import { AddressSpace } from '../core/address-space.ts';
 
 export type Backing = 'anon' | 'file' | 'zero' | 'hugetlb';
 
-/** A shmem object behind shared anonymous (or /dev/zero) mappings; its charge lives here, not in VMAs. */
-export interface ShmemObject {
+/** Pages in a PMD (2 MiB): the probe's alignment of mappings, and a THP's size. */
+export const PMD_PAGES = 512;
+
+/**
+ * What a shared or file mapping maps: a regular file of fixed size, the /dev/zero file of a
+ * private mapping, or the shmem object behind a shared anonymous or /dev/zero mapping, whose
+ * charge lives here and not in its VMAs.
+ */
+export interface MemObject {
+  kind: 'file' | 'zero' | 'shmem';
+  /** Size in pages (i_size); a fault at or past it is SIGBUS. */
   pages: number;
+  /** shmem: VM_NORESERVE, charged one page at a time as pages are allocated. */
   noreserve: boolean;
-  /** Pages charged: the whole size, or (NORESERVE) one per page allocated. */
+  /** shmem: pages charged (the whole size, or one per allocated page). */
   charged: number;
+  /** shmem: indices allocated so far (a fault allocates, read or write). */
   allocated: Set<number>;
   /** VMAs (in any process) that map it. */
   refs: number;
 }
 
+/** map: a scenario mapping; guard: the probe's PROT_NONE neighbours; heap: brk. */
+export type Role = 'map' | 'guard' | 'heap';
+
 export interface Vma {
   start: number;
   end: number;
+  /** Page offset into obj. */
+  pgoff: number;
+  role: Role;
   prot: Prot;
   shared: boolean;
   backing: Backing;
-  account: boolean; // VM_ACCOUNT
-  noreserve: boolean; // VM_NORESERVE
-  dontcopy: boolean; // VM_DONTCOPY (MADV_DONTFORK)
-  anonVma: boolean; // an anon_vma is attached (a write fault happened)
-  shmem?: ShmemObject;
-  /** Page offset into the shmem object. */
-  pgoff: number;
+  /** VM_ACCOUNT: the VMA's pages are charged to Committed_AS. */
+  account: boolean;
+  /** VM_NORESERVE. */
+  noreserve: boolean;
+  /** VM_DONTCOPY (MADV_DONTFORK). */
+  dontcopy: boolean;
+  /** The anon_vma (0: none): made by the first fault that needs an anonymous page. */
+  anonVma: number;
+  /** null for private anonymous memory (guards, heap and MAP_ANONYMOUS|MAP_PRIVATE). */
+  obj: MemObject | null;
+  /** A hugetlb VMA: the name its mapping has in the hugetlb model, and where that mapping began. */
+  huge?: { name: string; base: number };
 }
 
-export type { Extent as Mapping } from '../named.ts';
+export type { Extent as Mapping } from '../core/named.ts';
+
+const alignUp = (page: number): number => Math.ceil(page / PMD_PAGES) * PMD_PAGES;
+
+let anonVmas = 0;
+export const newAnonVma = (): number => ++anonVmas;
+
+/** vma_is_anonymous: no vm_ops; private /dev/zero mappings become anonymous too. */
+export const isAnonymous = (v: Vma): boolean => !v.shared && (v.obj === null || v.obj.kind === 'zero') && v.backing !== 'hugetlb';
+
+/** Whether two adjacent VMAs are one to the kernel's vma_merge. */
+function mayMerge(a: Vma, b: Vma): boolean {
+  if (a.backing === 'hugetlb' || b.backing === 'hugetlb' || a.role === 'heap' !== (b.role === 'heap')) return false;
+  if (a.prot !== b.prot || a.shared !== b.shared || a.account !== b.account || a.noreserve !== b.noreserve || a.dontcopy !== b.dontcopy) return false;
+  if (a.obj !== b.obj) return false;
+  if (a.obj && b.pgoff !== a.pgoff + (a.end - a.start)) return false;
+  return !a.anonVma || !b.anonVma || a.anonVma === b.anonVma;
+}
+
+/** Top of the address space a process's mappings take: the probe's own libraries sit above it. */
+const CEILING = 2 ** 36;
 
 export class Mm extends AddressSpace<Vma> {
   brkStart = 1 << 20;
   brk = this.brkStart;
 
   constructor() {
-    super(1 << 30, 1 << 28);
+    super(0, 0);
   }
 
+  /** VMAs counted in total_vm (the process's own ones are added by the caller). */
   totalVm(): number {
     return this.vmas.reduce((n, v) => n + v.end - v.start, 0);
   }
 
   protected onSplit(tail: Vma): void {
-    if (tail.shmem) tail.shmem.refs++;
+    if (tail.obj) tail.obj.refs++;
   }
 
-  /** fork: copies of every VMA not marked MADV_DONTFORK, sharing shmem objects. */
+  /** Merges what may merge around [from, to]; a VMA folded into another drops its reference. */
+  settle(from: number, to: number): void {
+    this.mergeAround(from, to, mayMerge, (a, b) => {
+      a.anonVma ||= b.anonVma;
+      if (b.obj) b.obj.refs--;
+    });
+  }
+
+  /**
+   * vm_unmapped_area, top down: the top of the highest free gap that holds len + pad pages,
+   * aligned down to align pages. Freed ranges are found again: a new mapping can land in
+   * what an earlier munmap left.
+   */
+  private topDown(len: number, align = 1, pad = 0): number {
+    let top = CEILING;
+    for (let i = this.vmas.length - 1; i >= -1; i--) {
+      const bottom = i >= 0 ? this.vmas[i]!.end : 0;
+      if (top - bottom >= len + pad) return Math.floor((top - len) / align) * align;
+      if (i >= 0) top = Math.min(top, this.vmas[i]!.start);
+    }
+    throw new Error('address space exhausted');
+  }
+
+  /**
+   * Places a new mapping as the probe does: inside a PROT_NONE reservation one PMD larger
+   * on each side, at the first PMD boundary past its first page, so that guards are left on
+   * both sides (guardNoreserve: their VM_NORESERVE). thpAlign: the reservation itself is
+   * THP-aligned when its length is whole PMDs (kernels since 6.7). Hugetlb mappings come
+   * without guards, at a huge page boundary.
+   */
+  placeMapping(v: Vma, how: { guards: boolean; guardNoreserve: boolean; thpAlign: boolean }): void {
+    const pages = v.end - v.start;
+    if (!how.guards) {
+      v.start = this.topDown(pages, PMD_PAGES, PMD_PAGES - 1);
+    } else {
+      const len = pages + 2 * PMD_PAGES;
+      const res = how.thpAlign && len % PMD_PAGES === 0 ? this.topDown(len, PMD_PAGES, PMD_PAGES) : this.topDown(len);
+      v.start = alignUp(res + 1);
+      const guard = (start: number, end: number): Vma => ({
+        start, end, pgoff: 0, role: 'guard', prot: 'none', shared: false, backing: 'anon',
+        account: false, noreserve: how.guardNoreserve, dontcopy: false, anonVma: 0, obj: null,
+      });
+      this.insert(guard(res, v.start));
+      this.insert(guard(v.start + pages, res + len));
+    }
+    v.end = v.start + pages;
+    this.insert(v);
+    this.settle(v.start - PMD_PAGES * 2, v.end + PMD_PAGES * 2);
+  }
+
+  /**
+   * Where mremap moves a mapping (get_unmapped_area): the top of the highest gap it fits,
+   * THP-aligned for private anonymous memory of whole PMDs and private /dev/zero of one PMD
+   * or more (kernels since 6.7).
+   */
+  placeMoved(v: Vma, thpAlign: boolean): void {
+    const pages = v.end - v.start;
+    const zero = v.obj?.kind === 'zero' && !v.shared;
+    const anon = v.obj === null && !v.shared;
+    const aligned = thpAlign && ((anon && pages % PMD_PAGES === 0) || (zero && pages >= PMD_PAGES));
+    v.start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (zero ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
+    v.end = v.start + pages;
+    this.insert(v);
+    this.settle(v.start, v.end);
+  }
+
+  /** fork: copies of every VMA not marked MADV_DONTFORK; anonymous memory gets its own anon_vma. */
   copy(): Mm {
-    const child = this.forkInto(new Mm(), this.vmas.filter((v) => !v.dontcopy).map((v) => ({ ...v })));
-    for (const v of child.vmas) if (v.shmem) v.shmem.refs++;
+    const vmas = this.vmas.filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0 }));
+    const child = this.forkInto(new Mm(), vmas);
+    for (const v of child.vmas) if (v.obj) v.obj.refs++;
     child.brkStart = this.brkStart;
     child.brk = this.brk;
     return child;

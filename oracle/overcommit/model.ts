@@ -1,22 +1,34 @@
 // The overcommit model: a machine (sysctls, per-CPU commit counter, hugetlb pool) and
 // processes whose mappings are charged as the kernel charges them.
+//
+// Each op follows the kernel's own order of checks, so that a refused or partly done call
+// leaves what the kernel leaves: mprotect and madvise work VMA by VMA and stop (or carry on)
+// at a hole, munmap and exit give a whole range back at once, fork charges the child VMA by
+// VMA. Hugetlb mappings are the hugetlb model's: this one keeps their place in the address
+// space and hands their reservations, faults and pool to it.
 import type {
   BrkArgs, ForkArgs, MadviseArgs, MmapArgs, MprotectArgs, MremapArgs, OvercommitConfig,
-  Prot, RangeArgs, SysctlArgs, TouchArgs, VmEnoughMemoryArgs, VmUnacctMemoryArgs,
+  RangeArgs, SysctlArgs, TouchArgs, VmEnoughMemoryArgs, VmUnacctMemoryArgs,
 } from '../../spec/types/overcommit.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
-import { ImplError } from '../../tools/impl/types.ts';
-import { namedRange } from '../named.ts';
-import { inRange } from '../../tools/core/kernel-version.ts';
-import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../model.ts';
+import { ImplError } from '../core/errors.ts';
+import { namedRange } from '../core/named.ts';
+import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
+import { HugetlbModel } from '../hugetlb/model.ts';
 import { CommittedAs } from './committed-as.ts';
-import { Mm, type Vma } from './mm.ts';
+import { isAnonymous, Mm, newAnonVma, PMD_PAGES, type Vma } from './mm.ts';
 import { commitLimitPages, PAGE_KB, vmEnoughMemory, type Caller, type Machine, type Sysctls } from './policy.ts';
+import { Behaviour } from '../core/switches.ts';
+import { machineDefaults, OVERCOMMIT_SWITCHES } from './switches.ts';
 
 /** Machine a scenario gets when it names none. */
 export const DEFAULT_MACHINE: Machine = { MemTotal: 4194304, SwapTotal: 0, nr_cpus: 2, Hugepagesize: 2048 };
 
 type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
+
+const SEGV_MAPERR = signal('SIGSEGV', 'SEGV_MAPERR');
+const SEGV_ACCERR = signal('SIGSEGV', 'SEGV_ACCERR');
+const SIGBUS = signal('SIGBUS', 'BUS_ADRERR');
 
 export class OvercommitModel implements MechanismModel {
   readonly machine: Machine;
@@ -24,45 +36,51 @@ export class OvercommitModel implements MechanismModel {
   readonly committed: CommittedAs;
   readonly procs = new Map<string, Mm>();
   readonly capSysAdmin: boolean;
-  /** Huge pages held by hugetlb mappings. */
-  hugeInUse = 0;
-  /** Since 6.7 a never-faulted anonymous VMA gives its charge back when it loses write permission. */
-  readonly unaccountUnfaulted: boolean;
+  /** The hugetlb pool and every MAP_HUGETLB mapping's reservations and pages. */
+  readonly huge: HugetlbModel;
+  readonly behaviour: Behaviour;
+  /** Pages the processes' own runtime memory holds charged: in the counter, not in what is shown. */
+  private hidden = 0;
 
   constructor(config: OvercommitConfig, ctx: ModelContext) {
-    this.machine = { ...DEFAULT_MACHINE, ...config.machine };
+    this.behaviour = new Behaviour(OVERCOMMIT_SWITCHES, ctx);
+    this.machine = { ...DEFAULT_MACHINE, ...machineDefaults(ctx.kernel), ...config.machine };
     const m = this.machine;
     // Boot-time reserves: 1/32 of free memory, capped at 128 MiB and 8 MiB.
     this.sysctl = {
       overcommit_memory: config.overcommit_memory ?? 0,
       overcommit_ratio: config.overcommit_kbytes ? 0 : (config.overcommit_ratio ?? 50),
       overcommit_kbytes: config.overcommit_kbytes ?? 0,
-      nr_hugepages: config.nr_hugepages ?? 0,
-      user_reserve_kbytes: config.user_reserve_kbytes ?? Math.min(Math.floor(m.MemTotal / 32), 131072),
-      admin_reserve_kbytes: config.admin_reserve_kbytes ?? Math.min(Math.floor(m.MemTotal / 32), 8192),
+      user_reserve_kbytes: config.user_reserve_kbytes ?? m.user_reserve_kbytes ?? Math.min(Math.floor(m.MemTotal / 32), 131072),
+      admin_reserve_kbytes: config.admin_reserve_kbytes ?? m.admin_reserve_kbytes ?? Math.min(Math.floor(m.MemTotal / 32), 8192),
     };
     this.capSysAdmin = config.cap_sys_admin ?? true;
-    this.committed = new CommittedAs(m.nr_cpus, m.MemTotal / PAGE_KB, this.sysctl.overcommit_memory);
+    this.huge = new HugetlbModel(
+      { nr_hugepages: config.nr_hugepages ?? m.HugePages_Total ?? 0, machine: { Hugepagesize: m.Hugepagesize } },
+      ctx,
+    );
+    this.committed = new CommittedAs(m.nr_cpus, m.MemTotal / PAGE_KB, this.sysctl.overcommit_memory, this.behaviour);
     this.committed.count = Math.floor((m.Committed_AS ?? 0) / PAGE_KB);
-    this.unaccountUnfaulted = inRange(ctx.kernel, '>=6.7');
     this.procs.set('main', new Mm());
   }
 
-  get hugePagesTotal(): number {
-    return Math.max(this.sysctl.nr_hugepages, this.hugeInUse);
-  }
-  get hugePageSize(): number {
+  /** Base pages per huge page. */
+  get hpage(): number {
     return this.machine.Hugepagesize / PAGE_KB;
   }
 
   observe(): Observation {
     const s = this.sysctl;
+    const h = this.huge.observe();
     return {
-      CommitLimit: commitLimitPages(s, this.machine, this.hugePagesTotal) * PAGE_KB,
-      Committed_AS: this.committed.sum() * PAGE_KB,
+      CommitLimit: commitLimitPages(s, this.machine, h.HugePages_Total as number) * PAGE_KB,
+      Committed_AS: Math.max(0, this.committed.sum() - this.hidden) * PAGE_KB,
       MemTotal: this.machine.MemTotal,
       SwapTotal: this.machine.SwapTotal,
-      HugePages_Total: this.hugePagesTotal,
+      HugePages_Total: h.HugePages_Total,
+      HugePages_Free: h.HugePages_Free,
+      HugePages_Rsvd: h.HugePages_Rsvd,
+      HugePages_Surp: h.HugePages_Surp,
       Hugepagesize: this.machine.Hugepagesize,
       overcommit_memory: s.overcommit_memory,
       overcommit_ratio: s.overcommit_ratio,
@@ -75,188 +93,338 @@ export class OvercommitModel implements MechanismModel {
   }
 
   step({ op, args, proc = 'main' }: StepRequest): Outcome {
-    const handler = (this.ops as Record<string, ((mm: Mm, a: never, proc: string) => Outcome) | undefined>)[op];
-    if (!handler) throw new ImplError('unsupported', `overcommit op '${op}' is not modelled`);
+    if (!Object.hasOwn(this.ops, op)) throw new ImplError('unsupported', `overcommit op '${op}' is not modelled`);
+    const handler = (this.ops as unknown as Record<string, (mm: Mm, a: never, proc: string) => Outcome>)[op]!;
     const mm = this.procs.get(proc);
     if (!mm) throw new ImplError('invalid', `no process '${proc}' (have: ${[...this.procs.keys()].join(', ')})`);
     return handler.call(this, mm, args as never, proc);
   }
 
-  /** Charge with the admission check of the given process. */
-  private charge(mm: Mm, pages: number): boolean {
+  // ---- charging
+
+  /**
+   * security_vm_enough_memory_mm: charge with the admission check of the given process.
+   * extraVm: address space the process holds at that moment beyond its VMAs here (mmap's
+   * check runs while the probe's PROT_NONE reservation it maps over is still counted).
+   */
+  private charge(mm: Mm, pages: number, extraVm = 0): boolean {
     if (pages === 0) return true;
-    return vmEnoughMemory(pages, this.caller(mm), this.sysctl, this.machine, this.committed, this.hugePagesTotal);
+    const caller = this.caller(mm);
+    caller.totalVm! += extraVm;
+    return vmEnoughMemory(pages, caller, this.sysctl, this.machine, this.committed, this.totalHugePages());
   }
+  /** vm_unacct_memory. */
   private uncharge(pages: number): void {
     if (pages) this.committed.add(-pages);
   }
   private caller(mm: Mm | null, cpu = 0): Caller {
-    return { capSysAdmin: this.capSysAdmin, totalVm: mm ? mm.totalVm() : null, cpu };
+    return { capSysAdmin: this.capSysAdmin, totalVm: mm ? this.totalVm(mm) : null, cpu };
+  }
+  /** mm->total_vm: the scenario's VMAs and the process's own. */
+  private totalVm(mm: Mm): number {
+    return mm.totalVm() + this.pages(this.machine.process_vm_kb) - this.ownHeapFreed(mm);
+  }
+  /** The process's own VM_ACCOUNT memory: what a fork charges again and an exit gives back. */
+  private ownAccounted(mm: Mm): number {
+    return this.pages(this.machine.process_accounted_kb) - this.ownHeapFreed(mm);
+  }
+  /** Pages of the process's own heap (below where brk steps started) a brk step gave back. */
+  private ownHeapFreed(mm: Mm): number {
+    return Math.max(0, mm.brkStart - mm.brk);
+  }
+  private pages(kb = 0): number {
+    return Math.round(kb / PAGE_KB);
+  }
+  private totalHugePages(): number {
+    return this.huge.observe().HugePages_Total as number;
   }
 
   private mapping(mm: Mm, name: string, offset?: number, pages?: number): [number, number] {
     return namedRange(mm.maps, name, offset, pages);
   }
 
-  /** Drops a VMA and gives back what it holds. */
-  private unmapVma(mm: Mm, v: Vma): void {
-    const pages = v.end - v.start;
-    if (v.account) this.uncharge(pages);
-    if (v.backing === 'hugetlb') this.hugeInUse -= pages / this.hugePageSize;
-    if (v.shmem && --v.shmem.refs === 0) this.uncharge(v.shmem.charged);
+  /** A hugetlb VMA's mapping in the hugetlb model, and the huge page offset of page in it. */
+  private hugeAt(v: Vma, page: number): [string, number] {
+    if (!v.huge) throw new ImplError('internal', 'a hugetlb VMA without its mapping');
+    return [v.huge.name, Math.floor((page - v.huge.base) / this.hpage)];
+  }
+
+  /** A range split inside a hugetlb VMA off a huge page boundary: EINVAL (hugetlb_vm_op_split). */
+  private splitsHugePage(mm: Mm, start: number, end: number): boolean {
+    const off = (p: number, v: Vma) => p > v.start && p < v.end && (p - v.start) % this.hpage !== 0;
+    return mm.vmas.some((v) => v.backing === 'hugetlb' && (off(start, v) || off(end, v)));
+  }
+
+  /** Unmaps [start, end): the VMAs there go, their charge back at once (vm_unacct_memory once). */
+  private unmapRange(mm: Mm, proc: string, start: number, end: number): void {
+    let pages = 0;
+    for (const v of mm.isolate(start, end)) {
+      if (v.account) pages += v.end - v.start;
+      this.dropVma(mm, proc, v);
+    }
+    this.uncharge(pages);
+  }
+
+  /** A VMA leaves the address space: its object loses a user, a hugetlb VMA goes in the hugetlb model too. */
+  private dropVma(mm: Mm, proc: string, v: Vma): void {
+    if (v.backing === 'hugetlb') {
+      const [name, offset] = this.hugeAt(v, v.start);
+      this.huge.step({ op: 'munmap', args: { map: name, offset, pages: (v.end - v.start) / this.hpage }, proc });
+    }
+    const o = v.obj;
+    if (o && --o.refs === 0 && o.kind === 'shmem') this.uncharge(o.charged);
     mm.remove(v);
   }
 
   private readonly ops = {
-    mmap(this: OvercommitModel, mm: Mm, a: Concrete<MmapArgs>): Outcome {
+    mmap(this: OvercommitModel, mm: Mm, a: Concrete<MmapArgs>, proc: string): Outcome {
       const prot = a.prot ?? 'rw';
       const shared = a.shared ?? false;
       const backing = a.backing ?? 'anon';
-      let pages = a.pages;
-      if (pages === 0) return errno('EINVAL');
-      if (backing === 'hugetlb') {
-        // The length is rounded up to whole huge pages, which must be free in the pool.
-        const huge = Math.ceil(pages / this.hugePageSize);
-        if (huge > this.sysctl.nr_hugepages - this.hugeInUse) return errno('ENOMEM');
-        this.hugeInUse += huge;
-        pages = huge * this.hugePageSize;
-      }
-      // MAP_NORESERVE is ignored in mode 2.
-      const noreserve = (a.noreserve ?? false) && this.sysctl.overcommit_memory !== 2;
-      const vma: Vma = {
-        start: mm.place(pages), end: 0, prot, shared, backing,
-        account: false, noreserve, dontcopy: false, anonVma: false, pgoff: 0,
+      if (mm.maps.has(a.as)) throw new ImplError('invalid', `mapping '${a.as}' already exists in this process`);
+      if (a.pages === 0) return errno('EINVAL');
+      // MAP_NORESERVE is ignored in mode 2, except by hugetlb, which always honours it.
+      const noreserve = (a.noreserve ?? false) && (this.sysctl.overcommit_memory !== 2 || backing === 'hugetlb');
+      const reservation = a.pages + 2 * PMD_PAGES;
+      const v: Vma = {
+        start: 0, end: a.pages, pgoff: 0, role: 'map', prot, shared, backing,
+        account: false, noreserve, dontcopy: false, anonVma: 0, obj: null,
       };
-      vma.end = vma.start + pages;
-      if (backing !== 'hugetlb' && !shared && !noreserve && prot === 'rw') {
-        // accountable_mapping: private, writable, not NORESERVE.
-        if (!this.charge(mm, pages)) return errno('ENOMEM');
-        vma.account = true;
-      } else if (shared && (backing === 'anon' || backing === 'zero')) {
-        // shmem_zero_setup: the object is charged its whole size unless NORESERVE, whatever prot.
-        if (!noreserve && !this.charge(mm, pages)) return errno('ENOMEM');
-        vma.shmem = { pages, noreserve, charged: noreserve ? 0 : pages, allocated: new Set(), refs: 1 };
+      if (backing === 'hugetlb') {
+        // The length is rounded up to whole huge pages; reservations are the pool's business.
+        const huge = Math.ceil(a.pages / this.hpage);
+        const r = this.huge.step({
+          op: 'mmap', args: { as: a.as, pages: huge, shared, noreserve, prot: prot === 'rw' ? 'rw' : 'r' }, proc,
+        });
+        if (r.ret !== 'ok') return r;
+        v.end = huge * this.hpage;
+        mm.placeMapping(v, { guards: false, guardNoreserve: false, thpAlign: false });
+        v.huge = { name: a.as, base: v.start };
+        mm.maps.set(a.as, { start: v.start, pages: a.pages });
+        return OK;
       }
-      mm.insert(vma);
-      mm.maps.set(a.as, { start: vma.start, pages });
+      if (backing === 'file') v.obj = { kind: 'file', pages: a.pages, noreserve: false, charged: 0, allocated: new Set(), refs: 1 };
+      else if (backing === 'zero' && !shared) v.obj = { kind: 'zero', pages: Infinity, noreserve: false, charged: 0, allocated: new Set(), refs: 1 };
+      if (!shared && !noreserve && prot === 'rw') {
+        // accountable_mapping: private, writable, not NORESERVE.
+        if (!this.charge(mm, a.pages, reservation)) return errno('ENOMEM');
+        v.account = true;
+      } else if (shared && backing !== 'file') {
+        // shmem_zero_setup: the object is charged its whole size unless NORESERVE, whatever prot.
+        if (!noreserve && !this.charge(mm, a.pages, reservation)) return errno('ENOMEM');
+        v.obj = { kind: 'shmem', pages: a.pages, noreserve, charged: noreserve ? 0 : a.pages, allocated: new Set(), refs: 1 };
+      }
+      // The probe's guards are MAP_NORESERVE, which mode 2 ignores.
+      mm.placeMapping(v, {
+        guards: true,
+        guardNoreserve: this.sysctl.overcommit_memory !== 2,
+        thpAlign: this.behaviour.on('thp-aligned-placement'),
+      });
+      mm.maps.set(a.as, { start: v.start, pages: a.pages });
       return OK;
     },
 
-    munmap(this: OvercommitModel, mm: Mm, a: Concrete<RangeArgs>): Outcome {
+    munmap(this: OvercommitModel, mm: Mm, a: Concrete<RangeArgs>, proc: string): Outcome {
       const [start, end] = this.mapping(mm, a.map, a.offset, a.pages);
       if (start === end) return errno('EINVAL');
-      for (const v of mm.isolate(start, end)) this.unmapVma(mm, v);
+      if (this.splitsHugePage(mm, start, end)) return errno('EINVAL');
+      this.unmapRange(mm, proc, start, end);
+      // The probe forgets a mapping unmapped whole.
+      if (start === mm.maps.get(a.map)!.start && end - start === mm.maps.get(a.map)!.pages) mm.maps.delete(a.map);
       return OK;
     },
 
-    mprotect(this: OvercommitModel, mm: Mm, a: Concrete<MprotectArgs>): Outcome {
+    mprotect(this: OvercommitModel, mm: Mm, a: Concrete<MprotectArgs>, proc: string): Outcome {
       const [start, end] = this.mapping(mm, a.map, a.offset, a.pages);
-      for (const v of mm.isolate(start, end)) {
-        const pages = v.end - v.start;
+      if (start === end) return OK;
+      const first = mm.findFrom(start);
+      if (!first || first.start > start) return errno('ENOMEM');
+      let at = first.start;
+      for (const v of mm.vmas.filter((x) => x.end > start && x.start < end)) {
+        if (v.start !== at) return errno('ENOMEM'); // a hole: what came before stays changed
+        const from = Math.max(start, v.start);
+        const to = Math.min(end, v.end);
+        at = to;
+        if (v.prot === a.prot) continue;
+        const pages = to - from;
+        const wasAccount = v.account;
+        let account = v.account;
         if (a.prot === 'rw') {
-          // Gaining write permission charges a private VMA not yet charged.
-          const chargeable = !v.account && v.prot !== 'rw' && v.backing !== 'hugetlb' && !v.shared && !v.noreserve;
-          if (chargeable) {
+          // Gaining write permission charges a private VMA not charged yet.
+          if (!v.account && v.prot !== 'rw' && v.backing !== 'hugetlb' && !v.shared && !v.noreserve) {
             if (!this.charge(mm, pages)) return errno('ENOMEM');
-            v.account = true;
+            account = true;
           }
-        } else if (v.account && this.unaccountUnfaulted && isAnonymous(v) && !v.anonVma) {
-          v.account = false;
-          this.uncharge(pages);
+        } else if (v.account && isAnonymous(v) && !v.anonVma && this.behaviour.on('mprotect-unaccounts-unfaulted')) {
+          account = false;
         }
-        v.prot = a.prot;
+        if (v.backing === 'hugetlb') {
+          if (this.splitsHugePage(mm, from, to)) return errno('EINVAL');
+          const [name, first] = this.hugeAt(v, from);
+          this.huge.setVmaFlags(proc, name, first, first + (to - from) / this.hpage, { writable: a.prot === 'rw' });
+        }
+        for (const piece of mm.isolate(from, to)) Object.assign(piece, { prot: a.prot, account });
+        if (wasAccount && !account) this.uncharge(pages);
+        mm.settle(from, to);
       }
-      return OK;
+      return at < end ? errno('ENOMEM') : OK;
     },
 
-    mremap(this: OvercommitModel, mm: Mm, a: Concrete<MremapArgs>): Outcome {
+    mremap(this: OvercommitModel, mm: Mm, a: Concrete<MremapArgs>, proc: string): Outcome {
       const m = mm.maps.get(a.map);
       if (!m) throw new ImplError('invalid', `no mapping '${a.map}'`);
-      const v = mm.find(m.start);
-      // The old range must be one VMA.
-      if (!v || v.start !== m.start || v.end !== m.start + m.pages) return errno('EFAULT');
       if (a.pages === 0) return errno('EINVAL');
-      const delta = a.pages - m.pages;
-      if (delta < 0) {
-        for (const t of mm.isolate(v.start + a.pages, v.end)) this.unmapVma(mm, t);
-      } else if (delta > 0) {
-        if (v.backing === 'hugetlb') return errno('EINVAL');
-        // Only a VMA that carries VM_ACCOUNT is charged for its growth; a shmem object keeps its size.
+      const v = mm.find(m.start);
+      if (!v) return errno('EFAULT');
+      let oldPages = m.pages;
+      let newPages = a.pages;
+      if (v.backing === 'hugetlb') {
+        // Lengths round up to huge pages; hugetlb mappings never grow.
+        oldPages = Math.ceil(oldPages / this.hpage) * this.hpage;
+        newPages = Math.ceil(newPages / this.hpage) * this.hpage;
+        if ((m.start - v.start) % this.hpage || newPages > oldPages) return errno('EINVAL');
+      }
+      if (newPages === oldPages) {
+        m.pages = a.pages;
+        return OK;
+      }
+      if (newPages < oldPages) {
+        // Shrinking always works in place: it unmaps the tail, across VMAs and holes alike.
+        const [from, to] = [m.start + newPages, m.start + oldPages];
+        if (this.splitsHugePage(mm, from, to)) return errno('EINVAL');
+        this.unmapRange(mm, proc, from, to);
+        m.pages = a.pages;
+        return OK;
+      }
+      const delta = newPages - oldPages;
+      // Growing: the old range must lie in one VMA.
+      if (v.end - m.start < oldPages) return errno('EFAULT');
+      if (v.end === m.start + oldPages && mm.roomAfter(v) >= delta) {
         if (v.account && !this.charge(mm, delta)) return errno('ENOMEM');
         v.end += delta;
+        mm.settle(v.start, v.end);
+        m.pages = newPages;
+        return OK;
       }
-      m.pages = a.pages;
+      if (!(a.maymove ?? true)) return errno('ENOMEM');
+      // move_vma: the grown copy is charged the difference; the old range goes uncharged.
+      if (v.account && !this.charge(mm, delta)) return errno('ENOMEM');
+      const [piece] = mm.isolate(m.start, m.start + oldPages);
+      mm.remove(piece!);
+      piece!.end = piece!.start + newPages;
+      mm.placeMoved(piece!, this.behaviour.on('thp-aligned-placement'));
+      m.start = piece!.start;
+      m.pages = newPages;
       return OK;
     },
 
     brk(this: OvercommitModel, mm: Mm, a: Concrete<BrkArgs>): Outcome {
+      const to = mm.brk + a.pages;
       if (a.pages > 0) {
         if (!this.charge(mm, a.pages)) return errno('ENOMEM');
-        mm.insert({
-          start: mm.brk, end: mm.brk + a.pages, prot: 'rw', shared: false, backing: 'anon',
-          account: true, noreserve: false, dontcopy: false, anonVma: false, pgoff: 0,
-        });
-        mm.brk += a.pages;
+        const from = Math.max(mm.brk, mm.brkStart);
+        if (to > from) {
+          mm.insert({
+            start: from, end: to, pgoff: 0, role: 'heap', prot: 'rw', shared: false, backing: 'anon',
+            account: true, noreserve: false, dontcopy: false, anonVma: 0, obj: null,
+          });
+          mm.settle(from - 1, to);
+        }
       } else if (a.pages < 0) {
-        if (mm.brk + a.pages < mm.brkStart) return errno('ENOMEM');
-        for (const v of mm.isolate(mm.brk + a.pages, mm.brk)) this.unmapVma(mm, v);
-        mm.brk += a.pages;
+        // Below the heap's start the kernel keeps the break, and sbrk sees no error. Above
+        // it, the heap shrinks: the scenario's part, then what the C library took at start.
+        if (to < mm.brkStart - this.pages(this.machine.process_heap_kb)) return OK;
+        let pages = Math.max(0, Math.min(mm.brk, mm.brkStart) - to);
+        if (mm.brk > mm.brkStart) {
+          for (const v of mm.isolate(Math.max(to, mm.brkStart), mm.brk)) {
+            pages += v.end - v.start;
+            mm.remove(v);
+          }
+        }
+        this.uncharge(pages);
       }
+      mm.brk = to;
       return OK;
     },
 
-    touch(this: OvercommitModel, mm: Mm, a: Concrete<TouchArgs>): Outcome {
+    touch(this: OvercommitModel, mm: Mm, a: Concrete<TouchArgs>, proc: string): Outcome {
       const [start, end] = this.mapping(mm, a.map, a.offset, a.pages ?? 1);
       const write = a.write ?? true;
       for (let page = start; page < end; page++) {
         const v = mm.find(page);
-        if (!v) return signal('SIGSEGV', 'SEGV_MAPERR');
-        if (v.prot === 'none' || (write && v.prot !== 'rw')) return signal('SIGSEGV', 'SEGV_ACCERR');
-        const sh = v.shmem;
-        if (sh) {
-          const index = v.pgoff + (page - v.start);
-          if (index >= sh.pages) return signal('SIGBUS', 'BUS_ADRERR');
-          // shmem allocates on read as well as write; a NORESERVE object pays per page.
-          if (sh.noreserve && !sh.allocated.has(index)) {
-            if (!this.charge(mm, 1)) return signal('SIGBUS', 'BUS_ADRERR');
-            sh.allocated.add(index);
-            sh.charged++;
-          }
-        } else if (write && !v.shared) {
-          v.anonVma = true; // an anonymous page (or COW copy) needs the anon_vma
+        if (!v) return SEGV_MAPERR;
+        if (v.prot === 'none' || (write && v.prot !== 'rw')) return SEGV_ACCERR;
+        if (v.backing === 'hugetlb') {
+          // One fault per huge page; the probe's touches of its other base pages find it mapped.
+          const [name, idx] = this.hugeAt(v, page);
+          const r = this.huge.step({ op: 'touch', args: { map: name, offset: idx, pages: 1, write }, proc });
+          if (r.ret !== 'ok') return r;
+          page = v.huge!.base + (idx + 1) * this.hpage - 1;
+          continue;
         }
+        const r = this.fault(mm, v, page, write);
+        if (r) return r;
       }
       return OK;
     },
 
-    madvise(this: OvercommitModel, mm: Mm, a: Concrete<MadviseArgs>): Outcome {
+    madvise(this: OvercommitModel, mm: Mm, a: Concrete<MadviseArgs>, proc: string): Outcome {
       const [start, end] = this.mapping(mm, a.map, a.offset, a.pages);
-      for (const v of mm.isolate(start, end)) v.dontcopy = a.advice === 'dontfork';
-      return OK;
+      if (start === end) return OK;
+      let hole = false;
+      let at = start;
+      for (const v of mm.vmas.filter((x) => x.end > start && x.start < end)) {
+        if (v.start > at) hole = true;
+        const from = Math.max(start, v.start);
+        const to = Math.min(end, v.end);
+        at = to;
+        const dontcopy = a.advice === 'dontfork';
+        if (v.dontcopy === dontcopy) continue;
+        if (v.backing === 'hugetlb') {
+          if (this.splitsHugePage(mm, from, to)) return errno('EINVAL');
+          const [name, first] = this.hugeAt(v, from);
+          this.huge.setVmaFlags(proc, name, first, first + (to - from) / this.hpage, { dontcopy });
+        }
+        for (const piece of mm.isolate(from, to)) piece.dontcopy = dontcopy;
+        mm.settle(from, to);
+      }
+      return hole || at < end ? errno('ENOMEM') : OK;
     },
 
-    fork(this: OvercommitModel, mm: Mm, a: Concrete<ForkArgs>): Outcome {
+    fork(this: OvercommitModel, mm: Mm, a: Concrete<ForkArgs>, proc: string): Outcome {
       if (this.procs.has(a.as)) throw new ImplError('invalid', `process '${a.as}' exists already`);
-      const child = mm.copy();
-      // dup_mmap charges the child for each VM_ACCOUNT VMA, checked against the parent's mm.
+      // dup_mmap charges the child's copy of each VM_ACCOUNT VMA, the process's own memory
+      // included, each checked against the parent's mm; one refusal undoes the fork.
+      const own = this.ownAccounted(mm);
+      const copies = mm.vmas.filter((v) => !v.dontcopy && v.account).map((v) => v.end - v.start);
       let charged = 0;
-      for (const v of child.vmas) {
-        if (!v.account) continue;
-        if (!this.charge(mm, v.end - v.start)) {
+      for (const pages of [own, ...copies]) {
+        if (!this.charge(mm, pages)) {
           this.uncharge(charged);
-          for (const c of child.vmas) if (c.shmem) c.shmem.refs--;
           return errno('ENOMEM');
         }
-        charged += v.end - v.start;
+        charged += pages;
       }
-      for (const v of child.vmas) if (v.backing === 'hugetlb') this.hugeInUse += (v.end - v.start) / this.hugePageSize;
-      this.procs.set(a.as, child);
+      this.hidden += own;
+      this.procs.set(a.as, mm.copy());
+      this.huge.step({ op: 'fork', args: { as: a.as }, proc });
       return OK;
     },
 
     exit(this: OvercommitModel, mm: Mm, _a: unknown, proc: string): Outcome {
-      if (proc === 'main') throw new ImplError('invalid', "the main process cannot exit; exit a forked child");
-      for (const v of [...mm.vmas]) this.unmapVma(mm, v);
+      if (proc === 'main') throw new ImplError('invalid', 'the main process cannot exit; exit a forked child');
+      // exit_mmap gives back everything at once: the scenario's memory and the process's own.
+      const own = this.ownAccounted(mm);
+      let pages = own;
+      for (const v of [...mm.vmas]) {
+        if (v.account) pages += v.end - v.start;
+        const o = v.obj;
+        if (o && --o.refs === 0 && o.kind === 'shmem') pages += o.charged;
+        mm.remove(v);
+      }
+      this.hidden -= own;
+      this.uncharge(pages);
+      this.huge.step({ op: 'exit', args: {}, proc });
       this.procs.delete(proc);
       return OK;
     },
@@ -277,6 +445,8 @@ export class OvercommitModel implements MechanismModel {
           s.overcommit_kbytes = a.value;
           s.overcommit_ratio = 0;
           break;
+        case 'nr_hugepages':
+          return this.huge.step({ op: 'sysctl', args: { name: 'nr_hugepages', value: a.value } });
         default:
           s[a.name] = a.value;
       }
@@ -285,9 +455,7 @@ export class OvercommitModel implements MechanismModel {
 
     vm_enough_memory(this: OvercommitModel, _mm: Mm, a: Concrete<VmEnoughMemoryArgs>): Outcome {
       const caller: Caller = { capSysAdmin: a.cap_sys_admin ?? true, totalVm: a.total_vm ?? null, cpu: this.cpu(a.cpu) };
-      return vmEnoughMemory(a.pages, caller, this.sysctl, this.machine, this.committed, this.hugePagesTotal)
-        ? OK
-        : errno('ENOMEM');
+      return vmEnoughMemory(a.pages, caller, this.sysctl, this.machine, this.committed, this.totalHugePages()) ? OK : errno('ENOMEM');
     },
 
     vm_unacct_memory(this: OvercommitModel, _mm: Mm, a: Concrete<VmUnacctMemoryArgs>): Outcome {
@@ -296,15 +464,34 @@ export class OvercommitModel implements MechanismModel {
     },
   };
 
+  /** A fault on one base page of a non-hugetlb VMA: SIGBUS past the object's end, else null. */
+  private fault(mm: Mm, v: Vma, page: number, write: boolean): Outcome | null {
+    const o = v.obj;
+    const index = v.pgoff + (page - v.start);
+    if (o && index >= o.pages) return SIGBUS;
+    if (o?.kind === 'shmem') {
+      // shmem allocates on read as well as write; a NORESERVE object pays per page.
+      if (o.noreserve && !o.allocated.has(index)) {
+        if (!this.charge(mm, 1)) return SIGBUS;
+        o.allocated.add(index);
+        o.charged++;
+      }
+      return null;
+    }
+    if (v.shared) return null;
+    if (write) {
+      v.anonVma ||= newAnonVma(); // an anonymous page (or COW copy) needs the anon_vma
+    } else if (isAnonymous(v) && this.machine.transparent_hugepage === 'always') {
+      // A read fault where a whole PMD fits the VMA takes the THP path, which prepares the
+      // anon_vma before it maps the huge zero page.
+      const pmd = Math.floor(page / PMD_PAGES) * PMD_PAGES;
+      if (pmd >= v.start && pmd + PMD_PAGES <= v.end) v.anonVma ||= newAnonVma();
+    }
+    return null;
+  }
+
   private cpu(cpu = 0): number {
     if (cpu >= this.machine.nr_cpus) throw new ImplError('invalid', `cpu ${cpu} does not exist (nr_cpus ${this.machine.nr_cpus})`);
     return cpu;
   }
 }
-
-/** vma_is_anonymous: no file behind it (private /dev/zero mappings become anonymous). */
-function isAnonymous(v: Vma): boolean {
-  return !v.shared && (v.backing === 'anon' || v.backing === 'zero');
-}
-
-export type { Prot };

@@ -5,7 +5,6 @@ export interface Sysctls {
   overcommit_memory: OvercommitMode;
   overcommit_ratio: number;
   overcommit_kbytes: number;
-  nr_hugepages: number;
   user_reserve_kbytes: number;
   admin_reserve_kbytes: number;
 }
@@ -16,6 +15,16 @@ export interface Machine {
   nr_cpus: number;
   Hugepagesize: number; // kB
   Committed_AS?: number; // kB committed by others at the start
+  user_reserve_kbytes?: number; // boot-time values of the reserves
+  admin_reserve_kbytes?: number;
+  HugePages_Total?: number; // the pool as the machine has it, when the scenario sets none
+  /** The transparent_hugepage setting: under "always" a read fault can take the THP path. */
+  transparent_hugepage?: 'always' | 'madvise' | 'never';
+  /** A scenario process's own size (total_vm) and VM_ACCOUNT memory before any step, in kB. */
+  process_vm_kb?: number;
+  process_accounted_kb?: number;
+  /** Of the process's own memory, the heap below the break brk steps start from, in kB. */
+  process_heap_kb?: number;
 }
 
 export const PAGE_KB = 4;

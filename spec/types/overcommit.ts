@@ -102,6 +102,34 @@ export interface Machine {
    * kB already committed by the rest of the system when the scenario starts (default 0).
    */
   Committed_AS?: number;
+  /**
+   * The boot-time vm.user_reserve_kbytes (min(free memory at boot / 32, 128 MiB)); default from MemTotal. config.user_reserve_kbytes, when given, is written over it.
+   */
+  user_reserve_kbytes?: number;
+  /**
+   * The boot-time vm.admin_reserve_kbytes (min(free memory at boot / 32, 8 MiB)); default from MemTotal. config.admin_reserve_kbytes, when given, is written over it.
+   */
+  admin_reserve_kbytes?: number;
+  /**
+   * Huge pages in the pool when the scenario starts and its config sets none (default 0).
+   */
+  HugePages_Total?: number;
+  /**
+   * /sys/kernel/mm/transparent_hugepage/enabled. Under always, a read fault where a whole PMD fits the VMA prepares an anon_vma. Default: always for Debian's kernels, madvise otherwise.
+   */
+  transparent_hugepage?: 'always' | 'madvise' | 'never';
+  /**
+   * A scenario process's own total_vm in kB before any step (the mode-2 user reserve reads total_vm/32). Default: the probe's (4504 on the host, 3360 in guests).
+   */
+  process_vm_kb?: number;
+  /**
+   * A scenario process's own VM_ACCOUNT memory in kB: a fork charges a copy of it, not shown in Committed_AS. Default: the probe's (488 on the host, 560 in guests).
+   */
+  process_accounted_kb?: number;
+  /**
+   * Of that memory, the heap below the break a scenario's brk steps start from (a brk step can shrink into it). Default: the probe's (0 on the host, 136 in guests).
+   */
+  process_heap_kb?: number;
 }
 /**
  * This interface was referenced by `Overcommit`'s JSON-Schema
@@ -119,6 +147,9 @@ export interface OvercommitObservation {
   MemTotal?: number;
   SwapTotal?: number;
   HugePages_Total?: number;
+  HugePages_Free?: number;
+  HugePages_Rsvd?: number;
+  HugePages_Surp?: number;
   Hugepagesize?: number;
   overcommit_memory?: number;
   overcommit_ratio?: number;

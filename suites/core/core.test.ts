@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, ExprError, namesIn } from '../../tools/core/expr.ts';
-import { inRange, parseVersion } from '../../tools/core/kernel-version.ts';
+import { inRange, parseVersion } from '../../oracle/core/kernel.ts';
 
 describe('expressions', () => {
   it('follow arithmetic precedence and functions', () => {

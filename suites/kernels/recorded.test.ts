@@ -2,7 +2,7 @@
 // Each recorded scenario is replayed on the oracle set up as the recorded machine was;
 // every difference on a checked field is a failure unless a known divergence explains it.
 import { describe, expect, it } from 'vitest';
-import { inRange } from '../../tools/core/kernel-version.ts';
+import { inRange } from '../../oracle/core/kernel.ts';
 import { loadRecordings } from '../../tools/record/recording.ts';
 import { replayOnOracle } from '../../tools/record/replay.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';

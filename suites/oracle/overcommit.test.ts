@@ -5,7 +5,7 @@ import { commitLimitPages, vmEnoughMemory, type Machine, type Sysctls } from '..
 
 const host: Machine = { MemTotal: 24683656, SwapTotal: 0, nr_cpus: 2, Hugepagesize: 2048 };
 const sysctls = (s: Partial<Sysctls> = {}): Sysctls => ({
-  overcommit_memory: 0, overcommit_ratio: 50, overcommit_kbytes: 0, nr_hugepages: 0,
+  overcommit_memory: 0, overcommit_ratio: 50, overcommit_kbytes: 0,
   user_reserve_kbytes: 131072, admin_reserve_kbytes: 8192, ...s,
 });
 

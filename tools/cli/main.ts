@@ -6,6 +6,7 @@ import { listCommand } from './list.ts';
 import { explainCommand } from './explain.ts';
 import { citeCommand } from './cite.ts';
 import { recordCommand } from './record.ts';
+import { fuzzCommand } from './fuzz.ts';
 import { fetchKernel, isKernelName, kernelDir, KERNELS } from '../qemu/fetch.ts';
 import { serve } from '../impl/serve.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
@@ -24,7 +25,7 @@ export function program(setExit: (code: number) => void): Command {
 
   p.command('run')
     .description('run scenarios against an implementation and compare every step')
-    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:PATH', 'oracle')
+    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:debian-sid | qemu:PATH (fetch qemu:debian-* kernels first with `mmspec kernel fetch`)', 'oracle')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
     .option('--filter <glob>', "only scenario ids matching this glob, e.g. 'overcommit.mode2.*'")
     .option('--kernel <version>', 'kernel release a model behaves as (real kernels report their own)')
@@ -38,22 +39,45 @@ export function program(setExit: (code: number) => void): Command {
 
   p.command('record')
     .description('record a real kernel\'s answers to every abi scenario into fixtures/kernels/<release>/')
-    .requiredOption('--impl <spec>', 'a real kernel: linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:PATH')
+    .requiredOption('--impl <spec>', 'a real kernel: linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:debian-sid | qemu:PATH')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
     .option('--timeout <seconds>', 'per-request timeout', '60')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .action(async (o) => setExit(await recordCommand(o)));
 
+  p.command('fuzz')
+    .description('differential fuzzing: random sequences on two implementations, compared after every step; divergences are shrunk and kept as scenario rows')
+    .requiredOption('--mechanism <name>', 'the mechanism to fuzz')
+    .option('--impl <spec>', 'implementation A (see run --impl)', 'oracle')
+    .option('--against <spec>', "implementation B; default: the oracle behaving as A's kernel, set up as A's machine", 'oracle')
+    .option('--seed <n>', 'the campaign seed (default: random, printed); the same seed gives the same sequences')
+    .option('--count <n>', 'sequences to run', '100')
+    .option('--length <n>', 'steps per sequence', '20')
+    .option('--kernel <version>', 'kernel release the models behave as when A is a model (default 6.18)')
+    .option('--out <dir>', 'where divergence rows go (default fixtures/divergences/<mechanism>)')
+    .option('--no-write', 'do not write divergence rows')
+    .option('--report <file>', 'write the JSON report (for CI) to this file')
+    .option('--timeout <seconds>', 'per-request timeout', '60')
+    .option('--shrink-budget <runs>', 'runs spent shrinking each divergence', '300')
+    .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
+    .action(async (o) => setExit(await fuzzCommand(o)));
+
   const kernel = p.command('kernel').description('kernels for qemu: implementations');
   kernel
     .command('fetch')
-    .description("download a Debian kernel package (and install qemu-system-x86, busybox-static when missing)")
+    .description(
+      'download a Debian kernel package (and install qemu-system-x86, busybox-static when missing). ' +
+        'debian-6.1 and debian-6.12 come from this machine\'s apt sources and are fetched once; debian-sid follows ' +
+        'Debian unstable\'s linux-image-amd64 at every fetch (unless --release pins one), through a private apt state ' +
+        'in ~/.cache/mmspec/apt-sid checked against the Debian archive keyring; the machine\'s apt setup is not changed',
+    )
     .argument('<name>', `one of ${Object.keys(KERNELS).join(', ')}`)
+    .option('--release <release>', 'this kernel release instead of the newest: the RELEASE of linux-image-RELEASE-amd64, e.g. 7.2.13+deb14 (sid), 6.1.0-57 (6.1); replaces the cached one')
     .option('--force', 'download again even when cached')
-    .action(async (name: string, o: { force?: boolean }) => {
+    .action(async (name: string, o: { force?: boolean; release?: string }) => {
       if (!isKernelName(name)) throw new UserError(`unknown kernel '${name}': use one of ${Object.keys(KERNELS).join(', ')}`);
       try {
-        const m = await fetchKernel(name, { force: o.force });
+        const m = await fetchKernel(name, { force: o.force, release: o.release });
         console.log(`${name}: ${m.package} ${m.version} (release ${m.release}) in ${kernelDir(name)}`);
       } catch (e) {
         throw new UserError((e as Error).message);

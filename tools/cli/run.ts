@@ -1,4 +1,4 @@
-import { DEFAULT_MODEL_KERNEL } from '../core/kernel-version.ts';
+import { DEFAULT_MODEL_KERNEL } from '../../oracle/core/kernel.ts';
 import { resolveImplementation } from '../impl/resolve.ts';
 import { loadScenarios } from '../spec/tables.ts';
 import { jsonReport, junitReport, prettyFooter, prettyResult } from '../runner/report.ts';

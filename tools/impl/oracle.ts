@@ -1,7 +1,7 @@
 // The oracle as an implementation under test, like any other.
 import { MECHANISMS } from '../../oracle/index.ts';
-import type { MechanismModel } from '../../oracle/model.ts';
-import { DEFAULT_MODEL_KERNEL, inRange } from '../core/kernel-version.ts';
+import type { MechanismModel } from '../../oracle/core/model.ts';
+import { DEFAULT_MODEL_KERNEL, inRange } from '../../oracle/core/kernel.ts';
 import { describeErrors } from '../spec/ajv.ts';
 import { mechanisms } from '../spec/mechanisms.ts';
 import { ImplError, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';

@@ -24,22 +24,7 @@ export interface Implementation {
   dispose?(): Promise<void>;
 }
 
-export type ImplErrorKind = 'unsupported' | 'invalid' | 'internal';
-
-/**
- * An implementation's own verdict on a request, as the protocol's error kinds.
- * `unsupported` skips the scenario; the others fail it.
- */
-export class ImplError extends Error {
-  constructor(
-    readonly kind: ImplErrorKind,
-    message: string,
-    readonly detail?: unknown,
-  ) {
-    super(message);
-    this.name = 'ImplError';
-  }
-}
+export { ImplError, type ImplErrorKind } from '../../oracle/core/errors.ts';
 
 /** The implementation broke (crash, hang, garbage, wrong id): the scenario fails, the run goes on. */
 export class ImplFailure extends Error {

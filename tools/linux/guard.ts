@@ -113,7 +113,8 @@ export class HostGuard {
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       const h = () => {
         this.release();
-        process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+        // A command that stops gracefully on a signal (fuzz) listens too: it ends the run.
+        if (process.listenerCount(sig) === 0) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
       };
       process.once(sig, h);
       this.handlers.push([sig, h]);

@@ -148,9 +148,14 @@ static void op_sysctl(const jval *args, step_res *r) {
     res_error(r, "invalid", "sysctl '%.64s' is not one of the hugetlb knobs", name);
     return;
   }
-  char val[32];
-  snprintf(val, sizeof val, "%llu", value);
-  int e = sysctl_write(name, val);
+  int e;
+  if (!strcmp(name, "nr_hugepages")) {
+    e = nr_hugepages_write(value);
+  } else {
+    char val[32];
+    snprintf(val, sizeof val, "%llu", value);
+    e = sysctl_write(name, val);
+  }
   if (e) errno_res(r, e);
 }
 

@@ -28,11 +28,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -69,6 +73,9 @@ static struct {
   int mech; /* MECH_OVERCOMMIT | MECH_HUGETLB */
   char id[16];
   long baseline, sum; /* Committed_AS at open (kB); sum of the measured deltas */
+  /* Huge pages others hold reserved when the session opened: the session sees
+   * the pool without them (counters reported net, nr_hugepages written plus). */
+  long hp_offset;
 } sess;
 /* The prefix of the session's hugetlbfs mount points ("" when none may exist). */
 static char sess_mnt[256];
@@ -118,6 +125,7 @@ static void end_session(void) {
   }
   nprocs = 0;
   sess.open = 0;
+  sess.hp_offset = 0;
   mounts_cleanup(sess_mnt);
   sess_mnt[0] = 0;
   restore_knobs();
@@ -179,9 +187,18 @@ static void respond(int has_id, long long id, const sbuf *result, const rpc_err 
 
 /* ---- observation ---- */
 
+static int is_one_of(const char *s, const char *const *list);
+
+/* The pool net of the pages others hold reserved (sess.hp_offset). */
+static long net_pool(const char *key, long v) {
+  static const char *const pooled[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "nr_hugepages", NULL};
+  return sess.open && v >= 0 && is_one_of(key, pooled) ? v - sess.hp_offset : v;
+}
+
 static void write_observation(sbuf *b) {
-  static const char *const mi_oc[] = {"CommitLimit", "Committed_AS",    "MemTotal",
-                                      "SwapTotal",   "HugePages_Total", "Hugepagesize", NULL};
+  static const char *const mi_oc[] = {"CommitLimit",    "Committed_AS",   "MemTotal",       "SwapTotal",
+                                      "HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
+                                      "Hugepagesize",   NULL};
   static const char *const vm_oc[] = {"overcommit_memory",   "overcommit_ratio",     "overcommit_kbytes",
                                       "user_reserve_kbytes", "admin_reserve_kbytes", NULL};
   static const char *const mi_ht[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd",
@@ -190,20 +207,31 @@ static void write_observation(sbuf *b) {
   const int ht = sess.open && sess.mech == MECH_HUGETLB;
   const char *const *mi_keys = ht ? mi_ht : mi_oc, *const *vm_keys = ht ? vm_ht : vm_oc;
   const char *mi = meminfo_snapshot();
+  long ratio = -1, kbytes = -1;
+  char val[32], *end;
+  if (!sysctl_read("overcommit_ratio", val, sizeof val)) ratio = strtol(val, &end, 10);
+  if (!sysctl_read("overcommit_kbytes", val, sizeof val)) kbytes = strtol(val, &end, 10);
   int first = 1;
   sb_putc(b, '{');
   for (size_t k = 0; mi_keys[k]; k++) {
     long v = meminfo_field(mi, mi_keys[k]);
     if (!strcmp(mi_keys[k], "Committed_AS") && sess.open) v = sess.baseline + sess.sum;
+    /* The limit as the pool net of others' reservations makes it (ratio mode only). */
+    if (!strcmp(mi_keys[k], "CommitLimit") && v >= 0 && sess.hp_offset && kbytes == 0 && ratio >= 0) {
+      long hp_pages = meminfo_field(mi, "Hugepagesize") / 4, total = meminfo_field(mi, "HugePages_Total");
+      long ram = meminfo_field(mi, "MemTotal") / 4, swap = meminfo_field(mi, "SwapTotal");
+      v = (ram - (total - sess.hp_offset) * hp_pages) * ratio / 100 * 4 + swap;
+    }
+    v = net_pool(mi_keys[k], v);
     if (v < 0) continue;
     sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", mi_keys[k], v);
     first = 0;
   }
   for (size_t k = 0; vm_keys[k]; k++) {
-    char val[32], *end;
     if (sysctl_read(vm_keys[k], val, sizeof val)) continue;
     long v = strtol(val, &end, 10);
     if (end == val || *end) continue;
+    v = net_pool(vm_keys[k], v);
     sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", vm_keys[k], v);
     first = 0;
   }
@@ -278,6 +306,12 @@ static int spawn_main(rpc_err *e) {
   if (pid == 0) {
     knobs_saved = 0; /* the relay's duties are not ours */
     nprocs = 0;
+    /* Every session process on one CPU (fork inherits it): the per-CPU commit
+     * counter then batches the session's charges as a model on one CPU does. */
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    sched_setaffinity(0, sizeof one, &one);
     close(sv[0]);
     int nul = open("/dev/null", O_RDWR);
     if (in_fd > 2) close(in_fd);
@@ -294,6 +328,9 @@ static int spawn_main(rpc_err *e) {
     char arg[32];
     snprintf(arg, sizeof arg, "--serve=%d", sv[1]);
     fcntl(sv[1], F_SETFD, 0);
+    /* The same layout at every run: where the kernel places mappings, and which
+     * freed range a later one reuses, must not depend on address randomisation. */
+    personality(ADDR_NO_RANDOMIZE);
     execl("/proc/self/exe", "probe", arg, (char *)NULL);
     fcntl(sv[1], F_SETFD, FD_CLOEXEC); /* no /proc/self/exe: serve from this copy */
     proc_serve(sv[1]);
@@ -314,7 +351,8 @@ static int spawn_main(rpc_err *e) {
     sb_printf(&msg, "%s\"%s\":", k ? "," : "", knob_names[k]);
     sb_jstrz(&msg, knobs_orig[k]);
   }
-  sb_printf(&msg, "},\"mechanism\":\"%s\",\"mnt\":", sess.mech == MECH_HUGETLB ? "hugetlb" : "overcommit");
+  sb_printf(&msg, "},\"hp_offset\":%ld,\"mechanism\":\"%s\",\"mnt\":", sess.hp_offset,
+            sess.mech == MECH_HUGETLB ? "hugetlb" : "overcommit");
   sb_jstrz(&msg, sess_mnt);
   sb_putc(&msg, '}');
   jval *reply;
@@ -586,14 +624,17 @@ static int apply_knob(int k, long long v, sbuf *res) {
   else
     snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knob_names[k], cur, s,
              k == K_HUGE ? " (the kernel could not allocate that many huge pages)" : "");
-  restore_knobs();
+  end_session(); /* the session's processes, then the knobs */
   skip(res, why);
   return -1;
 }
 
-/* Starts the session's main process once the config is applied. */
-static int start_session(int mech, sbuf *res, rpc_err *e) {
+/* Starts the session's main process before the config is applied: a policy
+ * the scenario sets (a low mode-2 limit) must not keep the session from
+ * starting. hp_offset: the pool's pages others hold reserved. */
+static int spawn_session(int mech, long hp_offset, rpc_err *e) {
   sess.mech = mech;
+  sess.hp_offset = hp_offset;
   snprintf(sess.id, sizeof sess.id, "s%d", ++session_count);
   sess_mnt[0] = 0;
   if (mech == MECH_HUGETLB) snprintf(sess_mnt, sizeof sess_mnt, "%s/%d-%s-", mnt_base(), (int)getpid(), sess.id);
@@ -601,6 +642,11 @@ static int start_session(int mech, sbuf *res, rpc_err *e) {
     end_session();
     return -1;
   }
+  return 0;
+}
+
+/* The config is applied: the session opens, Committed_AS is measured from here. */
+static int open_session(sbuf *res) {
   sess.open = 1;
   sess.sum = 0;
   sess.baseline = committed_as_kb();
@@ -628,6 +674,17 @@ static int fs_supported(const char *fs) {
     line = nl ? nl + 1 : NULL;
   }
   return 0;
+}
+
+/* Huge pages others hold reserved while the pool is otherwise idle: the
+ * session's offset (sess.hp_offset). -1 when others have pages in use, which
+ * no offset can hide. */
+static long foreign_reserved(void) {
+  const char *mi = meminfo_snapshot();
+  long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
+       rsvd = meminfo_field(mi, "HugePages_Rsvd");
+  if (total < 0 || rsvd < 0) return 0;
+  return total == freep && rsvd <= freep ? rsvd : -1;
 }
 
 static int open_hugetlb(const jval *cfg, sbuf *res, rpc_err *e) {
@@ -666,22 +723,34 @@ static int open_hugetlb(const jval *cfg, sbuf *res, rpc_err *e) {
   if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs and mount hugetlbfs");
   if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
 
+  /* Pages others hold reserved (a leak, or another user's mapping) stay out of
+   * the session's sight: the pool gets that many more pages, and every
+   * counter is reported net of them. Pages others use cannot be hidden. */
+  long offset = foreign_reserved();
+  if (offset < 0) {
+    mi = meminfo_snapshot();
+    char why[200];
+    snprintf(why, sizeof why, "the huge page pool is in use by others (HugePages_Total %ld, Free %ld)",
+             meminfo_field(mi, "HugePages_Total"), meminfo_field(mi, "HugePages_Free"));
+    return skip(res, why);
+  }
   if (save_knobs(res)) return 0;
-  if (apply_knob(K_OVERHUGE, over, res) || apply_knob(K_HUGE, pool, res)) return 0;
+  if (spawn_session(MECH_HUGETLB, offset, e)) return -1;
+  if (apply_knob(K_OVERHUGE, over, res) || apply_knob(K_HUGE, pool + offset, res)) return 0;
   /* The scenario starts from an idle pool: nothing else may hold or reserve its pages. */
   mi = meminfo_snapshot();
   long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
        rsvd = meminfo_field(mi, "HugePages_Rsvd"), surp = meminfo_field(mi, "HugePages_Surp");
-  if (total != pool || freep != pool || rsvd != 0 || surp != 0) {
+  if (total != pool + offset || freep != pool + offset || rsvd != offset || surp != 0) {
     char why[200];
     snprintf(why, sizeof why,
              "the huge page pool is in use by others (HugePages_Total %ld, Free %ld, Rsvd %ld, Surp %ld with "
              "nr_hugepages %lld)",
              total, freep, rsvd, surp, pool);
-    restore_knobs();
+    end_session();
     return skip(res, why);
   }
-  return start_session(MECH_HUGETLB, res, e);
+  return open_session(res);
 }
 
 static int m_open(const jval *params, sbuf *res, rpc_err *e) {
@@ -723,18 +792,29 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs");
   if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
 
-  /* Save every knob, then apply the config. */
+  /* Save every knob, then apply the config: the policy always (its defaults
+   * are part of every scenario), the others only when the config names them. */
   if (save_knobs(res)) return 0;
+  long offset = foreign_reserved();
+  if (offset < 0) offset = 0;
+  if (spawn_session(MECH_OVERCOMMIT, offset, e)) return -1;
+  if (offset && !given[K_HUGE]) {
+    /* Others' reserved pages may be surplus ones: make them persistent for the
+     * session, so that the pool the session sees (net of them) is stable. */
+    long total = meminfo_field(meminfo_snapshot(), "HugePages_Total");
+    val[K_HUGE] = total - offset;
+    given[K_HUGE] = 1;
+  }
   int order[K_COUNT], n = 0;
   order[n++] = K_MODE;
   order[n++] = K_RATIO;
   if (val[K_KBYTES] > 0) order[n++] = K_KBYTES;
-  order[n++] = K_HUGE;
+  if (given[K_HUGE]) order[n++] = K_HUGE;
   if (given[K_USER]) order[n++] = K_USER;
   if (given[K_ADMIN]) order[n++] = K_ADMIN;
   for (int j = 0; j < n; j++)
-    if (apply_knob(order[j], val[order[j]], res)) return 0;
-  return start_session(MECH_OVERCOMMIT, res, e);
+    if (apply_knob(order[j], val[order[j]] + (order[j] == K_HUGE ? offset : 0), res)) return 0;
+  return open_session(res);
 }
 
 static int check_session(const jval *params, rpc_err *e) {
@@ -838,6 +918,17 @@ static void handle_line(char *line, size_t len) {
 
 /* ---- main ---- */
 
+/* The kernel hands out address space top down, from below the lowest mapping.
+ * A PROT_NONE filler from the first PMD boundary under it up to it makes that
+ * a PMD boundary, as a model of the process assumes. */
+static void align_mmap_top(void) {
+  const size_t pmd = 2UL << 20, len = pmd + PROBE_PAGE; /* not whole PMDs: not THP-aligned */
+  char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return;
+  uintptr_t top = (uintptr_t)p + len, floor = top & ~(uintptr_t)(pmd - 1);
+  munmap(p, floor - (uintptr_t)p);
+}
+
 static void set_raw(int fd) {
   struct termios t;
   if (tcgetattr(fd, &t)) return; /* not a tty */
@@ -849,6 +940,7 @@ int main(int argc, char **argv) {
   if (argc == 2 && !strncmp(argv[1], "--serve=", 8)) { /* the session's main process (spawn_main) */
     int fd = atoi(argv[1] + 8);
     fcntl(fd, F_SETFD, FD_CLOEXEC);
+    align_mmap_top();
     proc_serve(fd);
   }
   if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {

@@ -108,6 +108,11 @@ enum { MECH_OVERCOMMIT, MECH_HUGETLB };
 extern int session_mech;
 /* hugetlb: the prefix of this session's mount points (told in __knobs). */
 extern char session_mnt_prefix[256];
+/* Huge pages others hold reserved (told in __knobs): the session sees the pool
+ * without them, so nr_hugepages writes add them back (see probe.c, open). */
+extern long session_hp_offset;
+/* Writes vm.nr_hugepages = pages + session_hp_offset; 0 or an errno. */
+int nr_hugepages_write(unsigned long long pages);
 
 /* ---- ops_overcommit.c ---- */
 /* 1 when op is handled (r filled), 0 when op is unknown here. */

@@ -36,6 +36,13 @@ static int have_knobs;
 static uintptr_t brk0;
 int session_mech = MECH_OVERCOMMIT;
 char session_mnt_prefix[256];
+long session_hp_offset;
+
+int nr_hugepages_write(unsigned long long pages) {
+  char val[32];
+  snprintf(val, sizeof val, "%llu", pages + (unsigned long long)session_hp_offset);
+  return sysctl_write("nr_hugepages", val);
+}
 
 /* ---- signals ---- */
 
@@ -405,6 +412,8 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     }
     have_knobs = 1;
     const char *mech = json_str(msg, "mechanism"), *mnt = json_str(msg, "mnt");
+    const jval *off = json_get(msg, "hp_offset");
+    session_hp_offset = off && off->t == J_NUM ? (long)off->i : 0;
     session_mech = mech && !strcmp(mech, "hugetlb") ? MECH_HUGETLB : MECH_OVERCOMMIT;
     if (mnt && strlen(mnt) < sizeof session_mnt_prefix) strcpy(session_mnt_prefix, mnt);
     return;

@@ -1,12 +1,23 @@
 // Fetches a Debian kernel for the QEMU guest route and installs the host tools it needs.
 //
-//   node tools/bin/run-ts.js tools/qemu/fetch.ts debian-6.12 [debian-6.1 ...]
+//   node tools/bin/run-ts.js tools/qemu/fetch.ts debian-6.12 [debian-6.1 debian-sid ...]
 //
 // The kernel package is resolved through the Debian meta package (so the ABI number is not
 // hard-coded), downloaded with `apt-get download`, unpacked with `dpkg -x`, and only vmlinuz, the
 // config file and hwpoison-inject.ko are kept, under
-// ${XDG_CACHE_HOME:-~/.cache}/mmspec/kernels/<name>/ with a manifest.json. A second call only reads
-// the manifest.
+// ${XDG_CACHE_HOME:-~/.cache}/mmspec/kernels/<name>/ with a manifest.json.
+//
+// debian-6.1 and debian-6.12 come from the machine's own apt sources (bookworm, backports); a second
+// call only reads the manifest. debian-sid comes from Debian unstable through a private apt state
+// (sources list, lists, cache, an empty dpkg status) under ${XDG_CACHE_HOME:-~/.cache}/mmspec/apt-sid/,
+// checked against the installed Debian archive keyring; the machine's apt setup is only read (its
+// apt.conf, e.g. proxies), never changed. sid moves, so every fetch of debian-sid refreshes that
+// state and resolves linux-image-amd64 again, downloading only when the release changed; `release`
+// pins one release instead (linux-image-<release>-amd64, e.g. 7.2.13+deb14).
+//
+// Two package layouts: one linux-image-<release> package holding the kernel, its config and the
+// modules (bookworm), or linux-image-<release> as an empty package depending on
+// linux-binary-<release> (vmlinuz), linux-base-<release> (config) and linux-modules-<release> (sid).
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -16,23 +27,46 @@ import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { type Log, stderrLog, run, runOk, which, isRoot, elfLinkage } from '../core/host.ts';
 
-export type KernelName = 'debian-6.1' | 'debian-6.12';
+export type KernelName = 'debian-6.1' | 'debian-6.12' | 'debian-sid';
 
-/** Per kernel name: the Debian meta packages that may depend on it, and the release prefix it must have. */
-export const KERNELS: Record<KernelName, { metaPackages: string[]; releasePrefix: string }> = {
-  'debian-6.1': { metaPackages: ['linux-image-amd64', 'linux-image-6.1-amd64'], releasePrefix: '6.1.' },
-  'debian-6.12': { metaPackages: ['linux-image-6.12-amd64', 'linux-image-amd64'], releasePrefix: '6.12.' },
+export interface KernelSource {
+  /** Meta packages that may depend on the kernel's linux-image-<release> package, tried in order. */
+  metaPackages: string[];
+  /** The release (`uname -r`) must start with this; '' takes any. */
+  releasePrefix: string;
+  /** null: the machine's own apt sources; a Debian suite (sid): a private apt state for that suite. */
+  suite: string | null;
+}
+
+/** Per kernel name: where its packages come from and which releases belong to it. */
+export const KERNELS: Record<KernelName, KernelSource> = {
+  'debian-6.1': { metaPackages: ['linux-image-amd64', 'linux-image-6.1-amd64'], releasePrefix: '6.1.', suite: null },
+  'debian-6.12': { metaPackages: ['linux-image-6.12-amd64', 'linux-image-amd64'], releasePrefix: '6.12.', suite: null },
+  'debian-sid': { metaPackages: ['linux-image-amd64'], releasePrefix: '', suite: 'sid' },
 };
+
+/** The Debian kernel flavour (and apt architecture) the guests boot. */
+export const FLAVOUR = 'amd64';
 
 export function isKernelName(s: string): s is KernelName {
   return Object.prototype.hasOwnProperty.call(KERNELS, s);
 }
 
+export interface KernelPackageFile {
+  /** Package name, e.g. linux-modules-7.2.13+deb14-amd64. */
+  name: string;
+  /** Debian version, e.g. 7.2.13-1. */
+  version: string;
+  /** The downloaded .deb (not kept) and its sha256. */
+  deb: string;
+  sha256: string;
+}
+
 export interface KernelManifest {
   name: KernelName;
-  /** The meta package the name was resolved through, e.g. linux-image-6.12-amd64. */
-  metaPackage: string;
-  /** The resolved binary package, e.g. linux-image-6.12.117+deb12-amd64. */
+  /** The meta package the name was resolved through, e.g. linux-image-6.12-amd64; null when the release was pinned. */
+  metaPackage: string | null;
+  /** The kernel's linux-image package, e.g. linux-image-6.12.117+deb12-amd64. */
   package: string;
   /** Debian version of that package, e.g. 6.12.117-1~deb12u1. */
   version: string;
@@ -50,8 +84,17 @@ export interface KernelManifest {
    */
   vmlinux?: string | null;
   vmlinuzSha256: string;
+  /** The .deb that held vmlinuz. */
   debFile: string;
   fetchedAt: string;
+  /** The Debian suite of a private apt state (sid); absent or null: the machine's apt sources. */
+  suite?: string | null;
+  /** 'single': one linux-image package (bookworm); 'split': linux-binary/-base/-modules (sid). Absent in older manifests. */
+  layout?: 'single' | 'split';
+  /** Every package downloaded, with version and sha256. Absent in older manifests. */
+  packages?: KernelPackageFile[];
+  /** The release asked for with `kernel fetch --release`, or null. */
+  pinned?: string | null;
 }
 
 export interface FetchOptions {
@@ -60,6 +103,11 @@ export interface FetchOptions {
   log?: Log;
   /** Fetch again even when the manifest exists. */
   force?: boolean;
+  /**
+   * Pin a kernel release instead of following the meta package: the middle of the package name
+   * linux-image-<release>-amd64, e.g. 7.2.13+deb14 (`uname -r` 7.2.13+deb14-amd64 is taken too).
+   */
+  release?: string;
 }
 
 export function kernelCacheRoot(cacheDir?: string): string {
@@ -149,54 +197,330 @@ export async function ensureHostTools(opts: { log?: Log } = {}): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernel package resolution and download
+// A private apt state for a Debian suite (sid), beside the machine's own apt setup
 
-async function aptDepends(meta: string): Promise<string | null> {
-  const r = await run('apt-cache', ['depends', meta]);
-  if (r.code !== 0) return null;
-  for (const line of r.stdout.split('\n')) {
-    const m = /^\s*\|?Depends:\s*(linux-image-\S+)\s*$/.exec(line);
-    if (m && !m[1]!.startsWith('<')) return m[1]!;
+export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+export interface PrivateApt {
+  suite: string;
+  /** ${XDG_CACHE_HOME:-~/.cache}/mmspec/apt-<suite>. */
+  root: string;
+  sourcesList: string;
+  /** The one line of sourcesList. */
+  source: string;
+  /** The empty dpkg status file apt reads instead of /var/lib/dpkg/status. */
+  status: string;
+  /** Options for apt-get and apt-cache: this sources list, state and cache, none of the machine's. */
+  options: string[];
+}
+
+/** Where the private apt state of a suite lives: beside the kernel cache, e.g. ~/.cache/mmspec/apt-sid. */
+export function aptStateRoot(suite: string, opts: FetchOptions = {}): string {
+  return join(dirname(kernelCacheRoot(opts.cacheDir)), `apt-${suite}`);
+}
+
+/**
+ * The sources line and apt options of a private apt state for one Debian suite: signatures checked
+ * against the installed Debian archive keyring (signed-by, never trusted=yes), the machine's
+ * sources.list.d, preferences, package lists, cache and dpkg status all replaced by files under
+ * root. apt.conf and apt.conf.d are still read (proxies and the like).
+ */
+export function privateApt(suite: string, root: string, mirror = DEBIAN_MIRROR): PrivateApt {
+  const sourcesList = join(root, 'sources.list');
+  const status = join(root, 'state', 'status');
+  const source = `deb [arch=${FLAVOUR} signed-by=${DEBIAN_KEYRING}] ${mirror} ${suite} main`;
+  const set = (key: string, value: string) => ['-o', `${key}=${value}`];
+  return {
+    suite,
+    root,
+    sourcesList,
+    source,
+    status,
+    options: [
+      ...set('Dir::Etc::SourceList', sourcesList),
+      ...set('Dir::Etc::SourceParts', '/dev/null'),
+      ...set('Dir::Etc::Preferences', '/dev/null'),
+      ...set('Dir::Etc::PreferencesParts', '/dev/null'),
+      ...set('Dir::State', join(root, 'state')),
+      ...set('Dir::State::status', status),
+      ...set('Dir::Cache', join(root, 'cache')),
+      ...set('APT::Architecture', FLAVOUR),
+      ...set('APT::Architectures', FLAVOUR),
+      ...set('Acquire::Languages', 'none'),
+    ],
+  };
+}
+
+/** Creates the folders, the sources list and the empty status file of a private apt state. */
+export function preparePrivateApt(apt: PrivateApt): void {
+  for (const d of ['state/lists/partial', 'cache/archives/partial']) mkdirSync(join(apt.root, d), { recursive: true });
+  writeFileSync(apt.sourcesList, `# Written by mmspec (tools/qemu/fetch.ts): Debian ${apt.suite} kernels for QEMU guests.\n${apt.source}\n`);
+  if (!existsSync(apt.status)) writeFileSync(apt.status, '');
+}
+
+/** The lines of apt's output that say what went wrong (E:, W:, Err: and the detail under Err:). */
+export function aptProblems(output: string): string[] {
+  const lines = output.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (/^W: Download is performed unsandboxed/.test(l)) continue; // apt's _apt user cannot enter ~/.cache: not the problem
+    if (/^(E|W):/.test(l)) out.push(l.trim());
+    else if (/^Err:/.test(l)) {
+      out.push(l.trim());
+      if (lines[i + 1] && /^\s+\S/.test(lines[i + 1]!)) out.push(`  ${lines[++i]!.trim()}`);
+    }
   }
-  return null;
+  return [...new Set(out)];
 }
 
-async function aptCandidate(pkg: string): Promise<string | null> {
-  const r = await run('apt-cache', ['policy', pkg]);
-  const m = /Candidate:\s*(\S+)/.exec(r.stdout);
-  return m && m[1] !== '(none)' ? m[1]! : null;
+/** What to do about an apt failure, from its output. */
+export function aptHint(output: string, suite: string | null): string {
+  // A download that failed also leaves "is not signed" behind: the network comes first.
+  if (/Could not resolve|Temporary failure|Could not connect|Connection failed|timed out|Unable to connect|Failed to fetch/i.test(output)) {
+    return `check this machine's network access to ${new URL(DEBIAN_MIRROR).host} (apt uses the proxy settings of /etc/apt/apt.conf.d) and try again`;
+  }
+  if (/NO_PUBKEY|EXPKEYSIG|is not signed|GPG error|signature/i.test(output)) {
+    return (
+      `the Debian archive keyring (${DEBIAN_KEYRING}) could not verify the Release file of Debian ${suite ?? ''}; ` +
+      'update it (apt-get install debian-archive-keyring) and try again (mmspec never skips the signature check)'
+    );
+  }
+  if (/Hash Sum mismatch|File has unexpected size/i.test(output)) return 'the mirror is being updated; try again in a few minutes';
+  return 'see apt\'s messages above';
 }
 
-/** Resolves a kernel name to its binary package and version through the Debian meta packages. */
-export async function resolveKernelPackage(
-  name: KernelName,
-  log: Log = stderrLog,
-): Promise<{ metaPackage: string; package: string; version: string }> {
+/** Runs apt-get or apt-cache; throws one message (what failed, apt's complaint, what to do) when it fails. */
+async function aptRun(cmd: 'apt-get' | 'apt-cache', args: string[], what: string, suite: string | null, cwd?: string) {
+  const r = await run(cmd, args, { cwd, env: { ...process.env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.code !== 0) {
+    const output = `${r.stdout}\n${r.stderr}`;
+    const problems = aptProblems(output);
+    const shown = problems.length ? problems : output.trim().split('\n').slice(-5);
+    throw new Error(`${what} failed (${cmd} ${r.signal ?? `exit ${r.code}`}):\n  ${shown.join('\n  ')}\n${aptHint(output, suite)}`);
+  }
+  return r;
+}
+
+/** Refreshes the package lists of a private apt state; a list whose signature does not verify is an error. */
+export async function updatePrivateApt(apt: PrivateApt, log: Log = stderrLog): Promise<void> {
+  if (!existsSync(DEBIAN_KEYRING)) {
+    throw new Error(`${DEBIAN_KEYRING} is missing: install the Debian archive keyring (apt-get install debian-archive-keyring), then fetch again`);
+  }
+  preparePrivateApt(apt);
+  const t0 = Date.now();
+  log(`qemu: apt-get update for Debian ${apt.suite} (private state in ${apt.root})`);
+  await aptRun('apt-get', [...apt.options, 'update', '-q', '--error-on=any'], `apt-get update for Debian ${apt.suite}`, apt.suite);
+  log(`qemu: Debian ${apt.suite} package lists updated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel package resolution
+
+/** One line of `apt-cache depends`: Depends, PreDepends, Recommends…; virtual for <name>. */
+export interface AptDependency {
+  kind: string;
+  pkg: string;
+  virtual: boolean;
+}
+
+/** Parses `apt-cache depends PKG` output (the provider lines under a virtual package are skipped). */
+export function parseAptDepends(text: string): AptDependency[] {
+  const out: AptDependency[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*\|?([A-Za-z]+):\s*(<)?([^\s<>]+)>?\s*$/.exec(line);
+    if (m) out.push({ kind: m[1]!, pkg: m[3]!, virtual: m[2] === '<' });
+  }
+  return out;
+}
+
+/** Parses `apt-cache policy PKG...` output: each package's candidate version (null for "(none)"). */
+export function parseAptPolicy(text: string): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  let pkg: string | null = null;
+  for (const line of text.split('\n')) {
+    const head = /^(\S+):\s*$/.exec(line);
+    if (head) pkg = head[1]!;
+    const cand = /^\s+Candidate:\s*(\S+)/.exec(line);
+    if (cand && pkg) out.set(pkg, cand[1] === '(none)' ? null : cand[1]!);
+  }
+  return out;
+}
+
+/**
+ * The release (`uname -r`) of a kernel image package linux-image-<release>, e.g. 6.1.0-57-amd64 or
+ * 7.2.13+deb14-amd64; null for meta packages (linux-image-amd64, linux-image-6.12-amd64), other
+ * flavours (cloud, rt) and -dbg packages.
+ */
+export function imageRelease(pkg: string): string | null {
+  const m = new RegExp(`^linux-image-(\\d+\\.\\d+\\.\\d+[^\\s-]*(?:-\\d+)?-${FLAVOUR})$`).exec(pkg);
+  return m ? m[1]! : null;
+}
+
+/** The kernel image package a meta package depends on, from `apt-cache depends META`. */
+export function imagePackageOf(dependsText: string): string | null {
+  const dep = parseAptDepends(dependsText).find((d) => d.kind === 'Depends' && !d.virtual && imageRelease(d.pkg) !== null);
+  return dep ? dep.pkg : null;
+}
+
+/**
+ * The packages holding one kernel release, from `apt-cache depends linux-image-<release>`: the image
+ * package itself when it holds kernel and modules (bookworm), or, when it depends on
+ * linux-binary-<release>, that package (vmlinuz), linux-base-<release> (config) and
+ * linux-modules-<release> (modules), as far as it depends on them (sid).
+ */
+export function kernelPackagesOf(imagePkg: string, dependsText: string): { layout: 'single' | 'split'; packages: string[] } {
+  const release = imagePkg.replace(/^linux-image-/, '');
+  const deps = new Set(parseAptDepends(dependsText).filter((d) => /Depends$/.test(d.kind) && !d.virtual).map((d) => d.pkg));
+  const binary = `linux-binary-${release}`;
+  if (!deps.has(binary)) return { layout: 'single', packages: [imagePkg] };
+  return { layout: 'split', packages: [binary, `linux-base-${release}`, `linux-modules-${release}`].filter((p) => deps.has(p)) };
+}
+
+/**
+ * The image package of a pinned release: 7.2.13+deb14 or 7.2.13+deb14-amd64 -> linux-image-7.2.13+deb14-amd64.
+ * Throws when the text is no kernel release or not one of this kernel name's series.
+ */
+export function pinnedImagePackage(name: KernelName, release: string): string {
+  const r = release.trim().replace(new RegExp(`-${FLAVOUR}$`), '');
+  const pkg = `linux-image-${r}-${FLAVOUR}`;
+  const full = imageRelease(pkg);
+  if (!full) {
+    throw new Error(
+      `--release ${release}: not a kernel release; give the middle of a package name linux-image-RELEASE-${FLAVOUR}, ` +
+        `e.g. 7.2.13+deb14 for debian-sid or 6.1.0-57 for debian-6.1 (\`uname -r\` without -${FLAVOUR})`,
+    );
+  }
+  const { releasePrefix } = KERNELS[name];
+  if (!full.startsWith(releasePrefix)) throw new Error(`--release ${release}: ${name} takes ${releasePrefix}x releases only`);
+  return pkg;
+}
+
+/** Answers apt-cache questions (aptCacheQuery runs apt-cache; tests pass canned output). */
+export interface AptQuery {
+  /** `apt-cache depends PKG` output, or null when apt knows no such package. */
+  depends(pkg: string): Promise<string | null>;
+  /** `apt-cache policy PKG...` output (unknown packages are left out). */
+  policy(pkgs: string[]): Promise<string>;
+  /** Names of the packages starting with prefix (`apt-cache pkgnames PREFIX`). */
+  pkgnames(prefix: string): Promise<string[]>;
+}
+
+/** apt-cache with the given options (a private apt state's, or [] for the machine's). */
+export function aptCacheQuery(options: string[], suite: string | null = null): AptQuery {
+  return {
+    async depends(pkg) {
+      const r = await run('apt-cache', [...options, 'depends', pkg], { env: { ...process.env, LC_ALL: 'C' } });
+      return r.code === 0 ? r.stdout : null;
+    },
+    async policy(pkgs) {
+      return (await aptRun('apt-cache', [...options, 'policy', ...pkgs], `apt-cache policy ${pkgs.join(' ')}`, suite)).stdout;
+    },
+    async pkgnames(prefix) {
+      const r = await run('apt-cache', [...options, 'pkgnames', prefix], { env: { ...process.env, LC_ALL: 'C' } });
+      return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+    },
+  };
+}
+
+export interface ResolvedKernel {
+  /** The meta package followed, or null when the release was pinned. */
+  metaPackage: string | null;
+  /** linux-image-<release>. */
+  package: string;
+  version: string;
+  release: string;
+  layout: 'single' | 'split';
+  /** The packages to download, with their candidate versions. */
+  parts: { name: string; version: string }[];
+}
+
+function sourcesLabel(name: KernelName): string {
+  const { suite } = KERNELS[name];
+  return suite ? `Debian ${suite}` : "this machine's apt sources";
+}
+
+/** The kernel releases the sources offer for a name, with their package versions, for error messages. */
+async function offeredReleases(name: KernelName, q: AptQuery): Promise<{ release: string; version: string | null }[]> {
+  const pkgs = (await q.pkgnames('linux-image-')).filter((p) => imageRelease(p)?.startsWith(KERNELS[name].releasePrefix)).sort();
+  if (!pkgs.length) return [];
+  const versions = parseAptPolicy(await q.policy(pkgs));
+  return pkgs.map((p) => ({ release: imageRelease(p)!.replace(`-${FLAVOUR}`, ''), version: versions.get(p) ?? null }));
+}
+
+/**
+ * Resolves a kernel name (or a pinned release) to its packages and versions: the meta package's
+ * linux-image-<release> dependency, then its parts in either layout, each with its candidate version.
+ */
+export async function resolveKernel(name: KernelName, q: AptQuery, opts: { release?: string } = {}): Promise<ResolvedKernel> {
   const { metaPackages, releasePrefix } = KERNELS[name];
-  const seen: string[] = [];
-  for (let attempt = 0; attempt < 2; attempt++) {
+  let metaPackage: string | null = null;
+  let image: string | null = null;
+  let version: string | null = null;
+  if (opts.release) {
+    image = pinnedImagePackage(name, opts.release);
+    version = parseAptPolicy(await q.policy([image])).get(image) ?? null;
+    if (!version) {
+      const offered = await offeredReleases(name, q);
+      const asVersion = offered.find((o) => o.version === opts.release!.trim());
+      const { suite } = KERNELS[name];
+      throw new Error(
+        `cannot fetch ${name} --release ${opts.release}: there is no ${image} in ${sourcesLabel(name)}` +
+          (suite ? ` (Debian keeps only the current kernels in ${suite})` : '') +
+          (offered.length
+            ? `; available: ${offered.map((o) => `--release ${o.release} (package version ${o.version ?? 'none'})`).join(', ')}`
+            : `; ${sourcesLabel(name)} hold no linux-image-RELEASE-${FLAVOUR} package`) +
+          (asVersion ? `. ${opts.release} is a package version: use --release ${asVersion.release}` : ''),
+      );
+    }
+  } else {
+    const seen: string[] = [];
     for (const meta of metaPackages) {
-      const pkg = await aptDepends(meta);
+      const deps = await q.depends(meta);
+      const pkg = deps ? imagePackageOf(deps) : null;
       if (!pkg) continue;
       seen.push(`${meta} -> ${pkg}`);
-      // linux-image-<release>: the release must belong to the wanted series.
-      const release = pkg.replace(/^linux-image-/, '');
-      if (!release.startsWith(releasePrefix)) continue;
-      const version = await aptCandidate(pkg);
-      if (!version) continue;
-      return { metaPackage: meta, package: pkg, version };
+      if (!imageRelease(pkg)!.startsWith(releasePrefix)) continue;
+      const v = parseAptPolicy(await q.policy([pkg])).get(pkg);
+      if (!v) continue;
+      [metaPackage, image, version] = [meta, pkg, v];
+      break;
     }
-    if (attempt === 0 && !aptUpdated && isRoot()) {
-      await aptUpdateOnce(log); // the package lists may be missing or old
-      seen.length = 0;
-    } else break;
+    if (!image || !version) {
+      throw new Error(
+        `cannot resolve ${name}: in ${sourcesLabel(name)}, none of ${metaPackages.join(', ')} depends on a ${releasePrefix || 'kernel '}x` +
+          ` linux-image package` +
+          (seen.length ? ` (found: ${seen.join('; ')})` : KERNELS[name].suite ? '' : ' (no package found: run `apt-get update` as root)') +
+          (KERNELS[name].suite ? '' : '. The Debian kernels come from bookworm (6.1) and bookworm-backports/bookworm (6.12).'),
+      );
+    }
   }
-  throw new Error(
-    `cannot resolve ${name}: none of ${metaPackages.join(', ')} depends on a ${releasePrefix}x kernel here` +
-      (seen.length ? ` (found: ${seen.join('; ')})` : ' (no package found: run `apt-get update` as root)') +
-      '. The Debian kernels come from bookworm (6.1) and bookworm-backports/bookworm (6.12).',
-  );
+  const release = imageRelease(image)!;
+  const { layout, packages } = kernelPackagesOf(image, (await q.depends(image)) ?? '');
+  const versions = parseAptPolicy(await q.policy(packages));
+  const parts = packages.map((p) => {
+    const v = versions.get(p);
+    if (!v) throw new Error(`cannot fetch ${name}: ${image} needs ${p}, which is not in ${sourcesLabel(name)}; try again later (the mirror may be mid-update)`);
+    return { name: p, version: v };
+  });
+  return { metaPackage, package: image, version, release, layout, parts };
 }
+
+/** Resolves through the machine's apt sources; runs `apt-get update` once (as root) when that fails. */
+async function resolveWithSystemApt(name: KernelName, opts: { release?: string }, log: Log): Promise<ResolvedKernel> {
+  const q = aptCacheQuery([]);
+  try {
+    return await resolveKernel(name, q, opts);
+  } catch (e) {
+    if (aptUpdated || !isRoot()) throw e;
+    await aptUpdateOnce(log); // the package lists may be missing or old
+    return resolveKernel(name, q, opts);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Download and unpacking
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -309,62 +633,97 @@ export async function unpackVmlinux(bzImage: string, config: string, out: string
 
 /**
  * Makes sure the named Debian kernel is in the cache and returns its manifest. Installs the host
- * tools first. Idempotent: when the manifest is present, it is all that is read.
+ * tools first. debian-6.1 and debian-6.12: when the manifest is present, it is all that is read.
+ * debian-sid: the private package lists are refreshed and linux-image-amd64 resolved again; the
+ * packages are downloaded only when that gives another release than the cached one. With
+ * opts.release, a cached kernel of that release is kept as it is, and any other is replaced.
  */
 export async function fetchKernel(name: KernelName, opts: FetchOptions = {}): Promise<KernelManifest> {
   const log = opts.log ?? stderrLog;
   if (!isKernelName(name)) throw new Error(`unknown kernel ${name}; known: ${Object.keys(KERNELS).join(', ')}`);
-  if (!opts.force) {
-    const m = readManifest(name, opts);
-    if (m) {
-      log(`qemu: ${name} already fetched (${m.package} ${m.version}, release ${m.release})`);
-      if (m.vmlinux === undefined) {
-        // A manifest from before vmlinux existed: add it from the cached vmlinuz, no download.
-        m.vmlinux = await unpackVmlinux(m.vmlinuz, m.config, join(kernelDir(name, opts), `vmlinux-${m.release}`), log);
-        writeFileSync(join(kernelDir(name, opts), 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
-      }
-      return m;
+  const source = KERNELS[name];
+  const pinnedPkg = opts.release ? pinnedImagePackage(name, opts.release) : null;
+  const cached = opts.force ? null : readManifest(name, opts);
+  const dir = kernelDir(name, opts);
+  const keep = async (m: KernelManifest, why: string): Promise<KernelManifest> => {
+    log(`qemu: ${name} ${why} (${m.package} ${m.version}, release ${m.release})`);
+    if (m.vmlinux === undefined) {
+      // A manifest from before vmlinux existed: add it from the cached vmlinuz, no download.
+      m.vmlinux = await unpackVmlinux(m.vmlinuz, m.config, join(dir, `vmlinux-${m.release}`), log);
+      writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
     }
-  }
+    return m;
+  };
+  if (cached && (pinnedPkg ? cached.package === pinnedPkg : source.suite === null)) return keep(cached, 'already fetched');
+
   await ensureHostTools({ log });
   for (const tool of ['apt-get', 'apt-cache', 'dpkg']) {
     if (!which(tool)) throw new Error(`${tool} not found: fetching Debian kernels needs a Debian-based host`);
   }
 
-  const dir = kernelDir(name, opts);
-  mkdirSync(dir, { recursive: true });
-  const { metaPackage, package: pkg, version } = await resolveKernelPackage(name, log);
-  log(`qemu: ${name}: ${metaPackage} -> ${pkg} ${version}`);
+  let aptOptions: string[] = [];
+  let resolved: ResolvedKernel;
+  if (source.suite) {
+    const apt = privateApt(source.suite, aptStateRoot(source.suite, opts));
+    try {
+      await updatePrivateApt(apt, log);
+    } catch (e) {
+      const still = cached ? `\nThe cached ${name} (release ${cached.release}) is still there and usable.` : '';
+      throw new Error(`${(e as Error).message}${still}`);
+    }
+    aptOptions = apt.options;
+    resolved = await resolveKernel(name, aptCacheQuery(aptOptions, source.suite), { release: opts.release });
+  } else {
+    resolved = await resolveWithSystemApt(name, { release: opts.release }, log);
+  }
+  const { metaPackage, package: pkg, version, layout, parts } = resolved;
+  log(
+    `qemu: ${name}: ${metaPackage ? `${metaPackage} -> ` : ''}${pkg} ${version}` +
+      (layout === 'split' ? ` (kernel in ${parts.map((p) => p.name).join(', ')})` : ''),
+  );
+  if (cached && cached.package === pkg && cached.version === version) return keep(cached, 'is up to date');
 
+  mkdirSync(dir, { recursive: true });
   const work = join(dir, `.work-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
     const t0 = Date.now();
-    log(`qemu: downloading ${pkg} ${version}`);
-    await runOk('apt-get', ['download', '-q', `${pkg}=${version}`], { cwd: work });
-    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new Error(`apt-get download ${pkg} produced no .deb in ${work}`);
-    const debSize = statSync(join(work, deb)).size;
-    log(`qemu: downloaded ${deb} (${(debSize / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s; unpacking`);
+    log(`qemu: downloading ${parts.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+    await aptRun(
+      'apt-get',
+      [...aptOptions, 'download', '-q', ...parts.map((p) => `${p.name}=${p.version}`)],
+      `downloading ${parts.map((p) => p.name).join(', ')}`,
+      source.suite,
+      work,
+    );
+    const debs = readdirSync(work).filter((f) => f.endsWith('.deb'));
+    const files: KernelPackageFile[] = parts.map((p) => {
+      const deb = debs.find((f) => f.startsWith(`${p.name}_`));
+      if (!deb) throw new Error(`apt-get download ${p.name} produced no .deb in ${work}`);
+      return { name: p.name, version: p.version, deb, sha256: sha256(join(work, deb)) };
+    });
+    const bytes = files.reduce((n, f) => n + statSync(join(work, f.deb)).size, 0);
+    log(`qemu: downloaded ${files.length} package${files.length > 1 ? 's' : ''} (${(bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s; unpacking`);
     const x = join(work, 'x');
-    await runOk('dpkg', ['-x', join(work, deb), x]);
+    for (const f of files) await runOk('dpkg', ['-x', join(work, f.deb), x]); // one tree, as if installed
 
     const modRoots = [join(x, 'lib', 'modules'), join(x, 'usr', 'lib', 'modules')].filter((p) => existsSync(p));
-    const releases = modRoots.flatMap((r) => readdirSync(r).map((rel) => ({ root: r, rel })));
+    const releases = [...new Set(modRoots.flatMap((r) => readdirSync(r)))];
     if (releases.length !== 1) {
-      throw new Error(`expected one module folder in ${deb}, found ${releases.map((r) => r.rel).join(', ') || 'none'}`);
+      throw new Error(`expected one module folder in ${files.map((f) => f.deb).join(', ')}, found ${releases.join(', ') || 'none'}`);
     }
-    const { root: modRoot, rel: release } = releases[0]!;
-    const vmlinuzSrc = [join(x, 'boot', `vmlinuz-${release}`), join(x, 'usr', 'lib', 'linux', `vmlinuz-${release}`)].find(existsSync);
-    const configSrc = [join(x, 'boot', `config-${release}`), join(x, 'usr', 'lib', 'linux', `config-${release}`)].find(existsSync);
-    if (!vmlinuzSrc || !configSrc) throw new Error(`${deb} has no boot/vmlinuz-${release} or boot/config-${release}`);
-    const moduleSrc = findFile(join(modRoot, release), [
-      'hwpoison-inject.ko',
-      'hwpoison-inject.ko.xz',
-      'hwpoison-inject.ko.zst',
-      'hwpoison-inject.ko.gz',
-    ]);
+    const release = releases[0]!;
+    const inRelease = (file: string) => modRoots.map((r) => join(r, release, file));
+    const vmlinuzSrc = [join(x, 'boot', `vmlinuz-${release}`), join(x, 'usr', 'lib', 'linux', `vmlinuz-${release}`), ...inRelease('vmlinuz')].find(existsSync);
+    const configSrc = [join(x, 'boot', `config-${release}`), join(x, 'usr', 'lib', 'linux', `config-${release}`), ...inRelease('config')].find(existsSync);
+    if (!vmlinuzSrc || !configSrc) {
+      throw new Error(`${files.map((f) => f.deb).join(', ')}: no vmlinuz or config file for ${release} (looked in /boot, /usr/lib/linux, /usr/lib/modules/${release})`);
+    }
+    const moduleSrc = modRoots
+      .map((r) => findFile(join(r, release), ['hwpoison-inject.ko', 'hwpoison-inject.ko.xz', 'hwpoison-inject.ko.zst', 'hwpoison-inject.ko.gz']))
+      .find((p) => p !== null);
+    const debFile = (files.find((f) => f.name.startsWith('linux-binary-')) ?? files[0]!).deb;
 
     // Replace the cache contents: old files first, manifest last (it marks a complete fetch).
     for (const f of readdirSync(dir)) if (!f.startsWith('.work-')) rmSync(join(dir, f), { recursive: true, force: true });
@@ -377,7 +736,7 @@ export async function fetchKernel(name: KernelName, opts: FetchOptions = {}): Pr
       module = join(dir, 'hwpoison-inject.ko');
       await decompressModule(moduleSrc, module);
     } else {
-      log(`qemu: warning: ${pkg} has no hwpoison-inject module`);
+      log(`qemu: warning: ${parts.map((p) => p.name).join(', ')} hold no hwpoison-inject module`);
     }
     const vmlinux = await unpackVmlinux(vmlinuz, config, join(dir, `vmlinux-${release}`), log);
     const manifest: KernelManifest = {
@@ -391,8 +750,12 @@ export async function fetchKernel(name: KernelName, opts: FetchOptions = {}): Pr
       module,
       vmlinux,
       vmlinuzSha256: sha256(vmlinuz),
-      debFile: deb,
+      debFile,
       fetchedAt: new Date().toISOString(),
+      suite: source.suite,
+      layout,
+      packages: files,
+      pinned: opts.release ?? null,
     };
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     log(`qemu: ${name} ready in ${dir} (release ${release}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -17,6 +17,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  rmSync,
   constants as fsc,
   readFileSync,
   statSync,
@@ -52,7 +53,7 @@ export interface QemuGuestOptions {
   append?: string;
   /** Extra QEMU arguments. */
   extraArgs?: string[];
-  /** Folder for console logs; default a fresh temporary folder, removed on dispose() unless a guest failed. */
+  /** Folder for console logs; default a fresh temporary folder (mmspec-qemu-*), made at the first boot and removed on dispose(). */
   workDir?: string;
   /** Console lines attached to a failure. Default 40. */
   consoleTailLines?: number;
@@ -77,12 +78,15 @@ export function qemuArgs(o: {
 }): string[] {
   const esc = (p: string) => p.replaceAll(',', ',,'); // QEMU option values double their commas
   return [
+    // mem-merge=off: the guest's RAM is not madvise(MADV_MERGEABLE)d, so the host's KSM leaves it
+    // alone (the machine property is the default of every memory backend; merge=off says it again).
+    '-machine', 'mem-merge=off',
     '-accel', o.accel,
     '-cpu', o.accel === 'kvm' ? 'host' : 'max',
     '-smp', '2',
     '-m', '1G',
-    '-object', 'memory-backend-ram,id=m0,size=512M',
-    '-object', 'memory-backend-ram,id=m1,size=512M',
+    '-object', 'memory-backend-ram,id=m0,size=512M,merge=off',
+    '-object', 'memory-backend-ram,id=m1,size=512M,merge=off',
     '-numa', 'node,memdev=m0,cpus=0',
     '-numa', 'node,memdev=m1,cpus=1',
     '-kernel', o.kernel,
@@ -176,16 +180,21 @@ const FATAL_QEMU_STDERR = /KVM internal error|emulation failure|failed to set MS
 // with this process even after a SIGKILL.
 
 const live = new Set<ChildProcess>();
+/** Temporary folders made by QemuTransport and not yet removed by dispose(). */
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) if (c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
 function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) if (c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-    });
-  }
+  installExitHook();
 }
 
 let machineSerial = 0;
@@ -421,19 +430,31 @@ export class QemuTransport implements LineTransport {
   private readonly o: Resolved;
   private machine: QemuMachine | null = null;
   private last: QemuMachine | null = null;
-  private readonly workDir: string;
+  /** The caller's workDir, or the temporary folder made at the first boot (ownDir) and removed by dispose(). */
+  private workDir: string | null;
+  private ownDir: string | null = null;
 
   constructor(opts: QemuGuestOptions) {
     this.o = withDefaults(opts);
-    this.workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'mmspec-qemu-'));
+    this.workDir = opts.workDir ?? null;
+  }
+
+  private folder(): string {
+    if (this.workDir === null) {
+      this.workDir = this.ownDir = mkdtempSync(join(tmpdir(), 'mmspec-qemu-'));
+      liveDirs.add(this.ownDir);
+      installExitHook();
+    }
+    return this.workDir;
   }
 
   async start(onLine: (line: string) => void, onExit: (why: string) => void): Promise<void> {
+    const workDir = this.folder();
     let m: QemuMachine | null = null;
     // Emulated boots now and then die early (a panic under TCG): try a few before giving up.
     for (let attempt = 1; ; attempt++) {
       try {
-        m = await bootMachine(this.o, this.workDir, onLine, (why) => {
+        m = await bootMachine(this.o, workDir, onLine, (why) => {
           if (this.machine === m) onExit(why);
         }, this.o.bootTimeoutMs);
         break;
@@ -458,6 +479,21 @@ export class QemuTransport implements LineTransport {
     const m = this.machine;
     this.machine = null;
     if (m) await m.shutdown();
+  }
+
+  /**
+   * Stops the machine and removes the temporary folder with the console logs (a workDir given by
+   * the caller stays). Failures have carried their console tail already. A later start() makes a
+   * fresh folder.
+   */
+  async dispose(): Promise<void> {
+    await this.stop();
+    const dir = this.ownDir;
+    if (dir) {
+      rmSync(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
+      this.ownDir = this.workDir = null;
+    }
   }
 }
 

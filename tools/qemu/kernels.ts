@@ -30,7 +30,7 @@ export interface ResolveKernelOptions extends FetchOptions {
 }
 
 /**
- * Maps `debian-6.1`, `debian-6.12` (fetched into the cache) or a path to a kernel image of the
+ * Maps `debian-6.1`, `debian-6.12`, `debian-sid` (fetched into the cache) or a path to a kernel image of the
  * user's own (a bzImage, or a vmlinux with a PVH note) to what QEMU boots.
  */
 export function resolveQemuKernel(spec: string, opts: ResolveKernelOptions = {}): QemuKernel {
@@ -101,10 +101,26 @@ export function configBits(text: string): Record<string, string> {
   return bits;
 }
 
-/** A guest reports the config bits of its package's config file when the kernel exposes none. */
+/**
+ * A guest reports the config bits of its package's config file when the kernel exposes none, and
+ * removes its temporary folder (console logs) when disposed.
+ */
 class GuestImplementation extends RpcImplementation {
-  constructor(transport: QemuTransport, label: string, timeoutMs: number, private readonly configFile: string | null) {
-    super(transport, label, timeoutMs);
+  constructor(
+    private readonly guest: QemuTransport,
+    label: string,
+    timeoutMs: number,
+    private readonly configFile: string | null,
+  ) {
+    super(guest, label, timeoutMs);
+  }
+
+  override async dispose(): Promise<void> {
+    try {
+      await super.dispose();
+    } finally {
+      await this.guest.dispose();
+    }
   }
 
   override async describe() {

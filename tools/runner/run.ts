@@ -1,7 +1,7 @@
 // Runs scenarios against an implementation: picks those it can run, drives each through
 // open → observe → steps → close, and compares every step with the scenario.
 import { evaluate, ExprError } from '../core/expr.ts';
-import { DEFAULT_MODEL_KERNEL, inRange } from '../core/kernel-version.ts';
+import { DEFAULT_MODEL_KERNEL, inRange } from '../../oracle/core/kernel.ts';
 import { ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type StepRequest, type StepResult } from '../impl/types.ts';
 import type { LoadedScenario } from '../spec/tables.ts';
 import { compareStep, diffText } from './compare.ts';

@@ -5,6 +5,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 export const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 // Annotation used by mechanism schemas: which layer each op belongs to.
 ajv.addKeyword({ keyword: 'x-layers', schemaType: 'object' });
+ajv.addKeyword({ keyword: 'x-machine-wide', schemaType: 'array' });
 
 export type { ErrorObject, ValidateFunction };
 

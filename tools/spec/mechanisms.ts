@@ -21,6 +21,10 @@ export interface MechanismSpec {
   validateConfig: ValidateFunction;
   ops: Map<string, OpSpec>;
   observationFields: Set<string>;
+  /** Observation fields other processes move too (x-machine-wide): compared as changes. */
+  machineWide: Set<string>;
+  /** Facts config.machine accepts that an observation also reports: how a model is set up as a kernel was. */
+  machineFacts: Set<string>;
 }
 
 interface MechanismSchema {
@@ -32,7 +36,8 @@ interface MechanismSchema {
     ops: { properties: Record<string, { $ref: string }> };
   };
   'x-layers': Record<string, Layer>;
-  $defs: Record<string, { properties?: Record<string, unknown> }>;
+  'x-machine-wide'?: string[];
+  $defs: Record<string, { properties?: Record<string, { $ref?: string; properties?: Record<string, unknown> }> }>;
 }
 
 let cache: Map<string, MechanismSpec> | undefined;
@@ -54,13 +59,19 @@ export function mechanisms(): Map<string, MechanismSpec> {
       ops.set(op, { name: op, layer, validateArgs: ref(argsRef.$ref) });
     }
     const obsDef = schema.properties.observation.$ref.replace('#/$defs/', '');
+    const observationFields = new Set(Object.keys(schema.$defs[obsDef]?.properties ?? {}));
+    const configDef = schema.$defs[schema.properties.config.$ref.replace('#/$defs/', '')];
+    const machine = configDef?.properties?.machine;
+    const machineProps = machine?.$ref ? schema.$defs[machine.$ref.replace('#/$defs/', '')]?.properties : machine?.properties;
     cache.set(name, {
       name,
       file: rel,
       description: schema.description ?? '',
       validateConfig: ref(schema.properties.config.$ref),
       ops,
-      observationFields: new Set(Object.keys(schema.$defs[obsDef]?.properties ?? {})),
+      observationFields,
+      machineWide: new Set(schema['x-machine-wide'] ?? []),
+      machineFacts: new Set(Object.keys(machineProps ?? {}).filter((f) => observationFields.has(f))),
     });
   }
   return cache;

@@ -32,6 +32,17 @@ export abstract class AddressSpace<V extends Span> {
     return this.vmas.find((v) => v.start <= page && page < v.end);
   }
 
+  /** The first VMA ending after page (vma_find): the one holding it, or the next above it. */
+  findFrom(page: number): V | undefined {
+    return this.vmas.find((v) => v.end > page);
+  }
+
+  /** Pages of free address space right above v, up to the next VMA. */
+  roomAfter(v: V): number {
+    const next = this.vmas.find((x) => x.start >= v.end);
+    return next ? next.start - v.end : Number.POSITIVE_INFINITY;
+  }
+
   insert(v: V): void {
     this.vmas.push(v);
     this.vmas.sort((a, b) => a.start - b.start);
@@ -46,6 +57,25 @@ export abstract class AddressSpace<V extends Span> {
     this.splitAt(start);
     this.splitAt(end);
     return this.vmas.filter((v) => v.start >= start && v.end <= end);
+  }
+
+  /**
+   * Merges neighbours that may merge (vma_merge) from the VMA holding or preceding `from` up
+   * to the one following `to`: what the kernel tries after it changes a range's flags or maps
+   * something new next to other VMAs. `join` folds the second VMA into the first.
+   */
+  protected mergeAround(from: number, to: number, mayMerge: (a: V, b: V) => boolean, join: (a: V, b: V) => void): void {
+    for (let i = 0; i + 1 < this.vmas.length; ) {
+      const a = this.vmas[i]!;
+      const b = this.vmas[i + 1]!;
+      if (b.start > to || a.end < from || a.end !== b.start || !mayMerge(a, b)) {
+        i++;
+        continue;
+      }
+      join(a, b);
+      a.end = b.end;
+      this.vmas.splice(i + 1, 1);
+    }
   }
 
   /** fork: the child gets these VMAs, copies of the named mappings and the placement cursor. */

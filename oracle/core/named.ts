@@ -1,5 +1,5 @@
 // Named mappings, as steps refer to them: "pages offset..offset+pages of mapping m".
-import { ImplError } from '../tools/impl/types.ts';
+import { ImplError } from './errors.ts';
 
 export interface Extent {
   start: number;

@@ -1,0 +1,37 @@
+// What a mechanism's sequence generator produces for differential fuzzing: a config and a
+// sequence of steps, well-formed by construction (every name a step uses was made by an
+// earlier step of the same process). Arguments may be expressions over the observation,
+// so one sequence fits any machine.
+import type { Random } from './random.ts';
+
+export interface GenStep {
+  op: string;
+  args: Record<string, unknown>;
+  proc?: string;
+}
+
+export interface GeneratedCase {
+  config: Record<string, unknown>;
+  steps: GenStep[];
+}
+
+export interface GenerateOptions {
+  /** Steps per sequence. */
+  length: number;
+  /**
+   * The machine is disposable (a QEMU guest, or a model): sequences may leave state no step
+   * can undo (known leaks) or take machine-wide limits to their edge. Otherwise (a host
+   * others use) they keep clear of both.
+   */
+  disposable: boolean;
+}
+
+export interface SequenceGenerator {
+  generate(rng: Random, opts: GenerateOptions): GeneratedCase;
+  /** The document fuzz-found rows cite, and the passage the mechanism's ops follow. */
+  doc: string;
+  cite: { section: string; quote: string };
+}
+
+/** The expression of a page count: `{expr}` when it reads the observation, else the number. */
+export const expr = (e: string) => ({ expr: e });

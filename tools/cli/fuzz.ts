@@ -1,0 +1,102 @@
+// mmspec fuzz: differential fuzzing of one mechanism between two implementations.
+import { relative } from 'node:path';
+import { MECHANISMS } from '../../oracle/index.ts';
+import { fuzz, type FuzzReport, type Progress } from '../fuzz/engine.ts';
+import { divergenceRow, writeRows } from '../fuzz/rows.ts';
+import { resolveImplementation } from '../impl/resolve.ts';
+import { projectRoot } from '../paths.ts';
+import { mechanisms } from '../spec/mechanisms.ts';
+import { UserError, writeOut } from './errors.ts';
+
+export interface FuzzFlags {
+  mechanism: string;
+  impl: string;
+  against: string;
+  seed?: string;
+  count: string;
+  length: string;
+  kernel?: string;
+  out?: string;
+  write: boolean;
+  report?: string;
+  timeout: string;
+  shrinkBudget: string;
+  allowHostChanges?: boolean;
+}
+
+const int = (v: string, name: string, min: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be an integer of at least ${min}, not '${v}'`);
+  return n;
+};
+
+export async function fuzzCommand(o: FuzzFlags): Promise<number> {
+  const spec = mechanisms().get(o.mechanism);
+  const gen = MECHANISMS[o.mechanism]?.generator;
+  if (!spec) throw new UserError(`unknown mechanism '${o.mechanism}' (known: ${[...mechanisms().keys()].join(', ')})`);
+  if (!gen) throw new UserError(`mechanism '${o.mechanism}' has no sequence generator yet`);
+  const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : int(o.seed, 'seed', 0);
+  const count = int(o.count, 'count', 1);
+  const length = int(o.length, 'length', 1);
+  const timeoutMs = int(o.timeout, 'timeout', 1) * 1000;
+  const a = await resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
+  const b = await resolveImplementation(o.against, { timeoutMs, allowHostChanges: o.allowHostChanges });
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) return;
+    abort.abort();
+    process.stderr.write('\nmmspec fuzz: stopping after this sequence (the machine is being put back)…\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const progress = (p: Progress) => {
+    const now = Date.now();
+    if (p.done < p.count && now - lastLine < (tty ? 200 : 10_000)) return;
+    lastLine = now;
+    const rate = p.steps / Math.max(p.elapsedMs / 1000, 0.001);
+    const left = p.done ? ((p.count - p.done) * p.elapsedMs) / p.done / 1000 : 0;
+    const line = `fuzz ${o.mechanism}: ${p.done}/${p.count} sequences, ${Math.round(rate)} steps/s, ${p.divergences} divergences, ${p.flaky} flaky, ${p.skipped} skipped, ${left.toFixed(0)} s left`;
+    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+  };
+  let report: FuzzReport;
+  try {
+    const infoA = await a.describe();
+    const infoB = await b.describe();
+    const kernelOf = infoA.kernel ?? o.kernel;
+    process.stderr.write(
+      `mmspec fuzz: ${o.mechanism}, seed ${seed}, ${count} sequences of ${length} steps: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
+    );
+    report = await fuzz({
+      spec, generate: gen.generate, a, b, seed, count, length, kernel: o.kernel,
+      // A real kernel is judged twice more before a difference counts; a guest or model may be left in any state.
+      disposable: !o.impl.startsWith('linux'),
+      confirmations: infoA.kernel || infoB.kernel ? 2 : 1,
+      shrinkBudget: int(o.shrinkBudget, 'shrink-budget', 0),
+      signal: abort.signal,
+      onProgress: progress,
+      onFound: (d) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}divergence: ${d.signature} (sequence ${d.index}, shrunk to ${d.minimal.steps.length} steps)\n`),
+    });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await a.dispose?.();
+    await b.dispose?.();
+  }
+  if (tty) process.stderr.write('\r\x1b[K');
+  const when = new Date();
+  const rows = report.divergences.map((d) => divergenceRow(d, spec, gen, report.a, report.b, when));
+  const dir = o.out ?? relative(process.cwd(), `${projectRoot()}/fixtures/divergences/${o.mechanism}`);
+  const files = o.write && rows.length ? writeRows(dir, spec, gen, rows, seed) : [];
+  const lines = [
+    `${report.sequences} sequences, ${report.steps} steps in ${(report.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.steps / Math.max(report.elapsedMs / 1000, 0.001))} steps/s)${report.interrupted ? ', interrupted' : ''}`,
+    ...Object.entries(report.skipped).map(([why, n]) => `  ${n} × ${why}`),
+    ...report.divergences.map((d, i) => `divergence ${d.signature}: ${d.occurrences} sequence(s), shrunk to ${d.minimal.steps.length} steps${files[i] ? ` → ${relative(process.cwd(), files[i]!)}` : ''}`),
+    ...report.flaky.map((f) => `flaky ${f.signature} (sequence ${f.index}): ${f.outcomes.join(' | ')}`),
+    `${report.divergences.length} divergences, ${report.flaky.length} flaky, seed ${seed}`,
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  if (o.report) writeOut(o.report, JSON.stringify({ ...report, rows, files }, null, 2));
+  return report.divergences.length ? 1 : 0;
+}
