@@ -24,15 +24,24 @@ export interface MemObject {
   kind: 'file' | 'zero' | 'shmem';
   /** Size in pages (i_size); a fault at or past it is SIGBUS. */
   pages: number;
-  /** shmem: VM_NORESERVE, charged one page at a time as pages are allocated. */
+  /**
+   * Charged one page at a time as pages are allocated: a VM_NORESERVE shmem object, or a
+   * file on tmpfs (whose files are all VM_NORESERVE).
+   */
   noreserve: boolean;
-  /** shmem: pages charged (the whole size, or one per allocated page). */
+  /** Pages charged (the whole size, or one per allocated page); given back when it goes. */
   charged: number;
-  /** shmem: indices allocated so far (a fault allocates, read or write). */
+  /** Indices allocated so far (a fault allocates, read or write). */
   allocated: Set<number>;
   /** VMAs (in any process) that map it. */
   refs: number;
+  /** Open descriptors: the probe keeps a mapping's file open as long as it keeps the name. */
+  fds: number;
 }
+
+export const newObject = (kind: MemObject['kind'], pages: number, noreserve: boolean, fds = 0): MemObject => ({
+  kind, pages, noreserve, charged: 0, allocated: new Set(), refs: 1, fds,
+});
 
 /** map: a scenario mapping; guard: the probe's PROT_NONE neighbours; heap: brk. */
 export type Role = 'map' | 'guard' | 'heap';
@@ -85,6 +94,8 @@ const CEILING = 2 ** 36;
 export class Mm extends AddressSpace<Vma> {
   brkStart = 1 << 20;
   brk = this.brkStart;
+  /** The files the process holds open, by the name of the mapping they back. */
+  files = new Map<string, MemObject>();
 
   constructor() {
     super(0, 0);
@@ -154,11 +165,11 @@ export class Mm extends AddressSpace<Vma> {
    * THP-aligned for private anonymous memory of whole PMDs and private /dev/zero of one PMD
    * or more (kernels since 6.7).
    */
-  placeMoved(v: Vma, thpAlign: boolean): void {
+  placeMoved(v: Vma, thp: { anon: boolean; zero: boolean }): void {
     const pages = v.end - v.start;
     const zero = v.obj?.kind === 'zero' && !v.shared;
     const anon = v.obj === null && !v.shared;
-    const aligned = thpAlign && ((anon && pages % PMD_PAGES === 0) || (zero && pages >= PMD_PAGES));
+    const aligned = (thp.anon && anon && pages % PMD_PAGES === 0) || (thp.zero && zero && pages >= PMD_PAGES);
     v.start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (zero ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
     v.end = v.start + pages;
     this.insert(v);
@@ -170,6 +181,8 @@ export class Mm extends AddressSpace<Vma> {
     const vmas = this.vmas.filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0 }));
     const child = this.forkInto(new Mm(), vmas);
     for (const v of child.vmas) if (v.obj) v.obj.refs++;
+    child.files = new Map(this.files);
+    for (const o of child.files.values()) o.fds++;
     child.brkStart = this.brkStart;
     child.brk = this.brk;
     return child;

@@ -16,7 +16,7 @@ import { namedRange } from '../core/named.ts';
 import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
 import { HugetlbModel } from '../hugetlb/model.ts';
 import { CommittedAs } from './committed-as.ts';
-import { isAnonymous, Mm, newAnonVma, PMD_PAGES, type Vma } from './mm.ts';
+import { isAnonymous, Mm, newAnonVma, newObject, PMD_PAGES, type MemObject, type Vma } from './mm.ts';
 import { commitLimitPages, PAGE_KB, vmEnoughMemory, type Caller, type Machine, type Sysctls } from './policy.ts';
 import { Behaviour } from '../core/switches.ts';
 import { machineDefaults, OVERCOMMIT_SWITCHES } from './switches.ts';
@@ -107,56 +107,56 @@ export class OvercommitModel implements MechanismModel {
    * extraVm: address space the process holds at that moment beyond its VMAs here (mmap's
    * check runs while the probe's PROT_NONE reservation it maps over is still counted).
    */
-  private charge(mm: Mm, pages: number, extraVm = 0): boolean {
+  protected charge(mm: Mm, pages: number, extraVm = 0): boolean {
     if (pages === 0) return true;
     const caller = this.caller(mm);
     caller.totalVm! += extraVm;
     return vmEnoughMemory(pages, caller, this.sysctl, this.machine, this.committed, this.totalHugePages());
   }
   /** vm_unacct_memory. */
-  private uncharge(pages: number): void {
+  protected uncharge(pages: number): void {
     if (pages) this.committed.add(-pages);
   }
-  private caller(mm: Mm | null, cpu = 0): Caller {
+  protected caller(mm: Mm | null, cpu = 0): Caller {
     return { capSysAdmin: this.capSysAdmin, totalVm: mm ? this.totalVm(mm) : null, cpu };
   }
   /** mm->total_vm: the scenario's VMAs and the process's own. */
-  private totalVm(mm: Mm): number {
+  protected totalVm(mm: Mm): number {
     return mm.totalVm() + this.pages(this.machine.process_vm_kb) - this.ownHeapFreed(mm);
   }
   /** The process's own VM_ACCOUNT memory: what a fork charges again and an exit gives back. */
-  private ownAccounted(mm: Mm): number {
+  protected ownAccounted(mm: Mm): number {
     return this.pages(this.machine.process_accounted_kb) - this.ownHeapFreed(mm);
   }
   /** Pages of the process's own heap (below where brk steps started) a brk step gave back. */
-  private ownHeapFreed(mm: Mm): number {
+  protected ownHeapFreed(mm: Mm): number {
     return Math.max(0, mm.brkStart - mm.brk);
   }
-  private pages(kb = 0): number {
+  protected pages(kb = 0): number {
     return Math.round(kb / PAGE_KB);
   }
-  private totalHugePages(): number {
+  protected totalHugePages(): number {
     return this.huge.observe().HugePages_Total as number;
   }
 
-  private mapping(mm: Mm, name: string, offset?: number, pages?: number): [number, number] {
+  protected mapping(mm: Mm, name: string, offset?: number, pages?: number): [number, number] {
     return namedRange(mm.maps, name, offset, pages);
   }
 
   /** A hugetlb VMA's mapping in the hugetlb model, and the huge page offset of page in it. */
-  private hugeAt(v: Vma, page: number): [string, number] {
+  protected hugeAt(v: Vma, page: number): [string, number] {
     if (!v.huge) throw new ImplError('internal', 'a hugetlb VMA without its mapping');
     return [v.huge.name, Math.floor((page - v.huge.base) / this.hpage)];
   }
 
   /** A range split inside a hugetlb VMA off a huge page boundary: EINVAL (hugetlb_vm_op_split). */
-  private splitsHugePage(mm: Mm, start: number, end: number): boolean {
+  protected splitsHugePage(mm: Mm, start: number, end: number): boolean {
     const off = (p: number, v: Vma) => p > v.start && p < v.end && (p - v.start) % this.hpage !== 0;
     return mm.vmas.some((v) => v.backing === 'hugetlb' && (off(start, v) || off(end, v)));
   }
 
   /** Unmaps [start, end): the VMAs there go, their charge back at once (vm_unacct_memory once). */
-  private unmapRange(mm: Mm, proc: string, start: number, end: number): void {
+  protected unmapRange(mm: Mm, proc: string, start: number, end: number): void {
     let pages = 0;
     for (const v of mm.isolate(start, end)) {
       if (v.account) pages += v.end - v.start;
@@ -166,14 +166,38 @@ export class OvercommitModel implements MechanismModel {
   }
 
   /** A VMA leaves the address space: its object loses a user, a hugetlb VMA goes in the hugetlb model too. */
-  private dropVma(mm: Mm, proc: string, v: Vma): void {
+  protected dropVma(mm: Mm, proc: string, v: Vma): void {
     if (v.backing === 'hugetlb') {
       const [name, offset] = this.hugeAt(v, v.start);
       this.huge.step({ op: 'munmap', args: { map: name, offset, pages: (v.end - v.start) / this.hpage }, proc });
     }
-    const o = v.obj;
-    if (o && --o.refs === 0 && o.kind === 'shmem') this.uncharge(o.charged);
+    if (v.obj) {
+      v.obj.refs--;
+      this.release(v.obj);
+    }
     mm.remove(v);
+  }
+
+  /** An object nothing maps or holds open any more goes, and gives back what it was charged. */
+  protected release(o: MemObject): number {
+    if (o.refs > 0 || o.fds > 0 || !o.charged) return 0;
+    const pages = o.charged;
+    o.charged = 0;
+    this.uncharge(pages);
+    return pages;
+  }
+
+  /**
+   * The probe forgets a mapping: its name, and the file it held open for it. It closes the
+   * file after it has measured the munmap, so what the file gives back then is never seen.
+   */
+  protected forget(mm: Mm, name: string): void {
+    mm.maps.delete(name);
+    const o = mm.files.get(name);
+    if (!o) return;
+    mm.files.delete(name);
+    o.fds--;
+    this.hidden -= this.release(o);
   }
 
   private readonly ops = {
@@ -185,7 +209,9 @@ export class OvercommitModel implements MechanismModel {
       if (a.pages === 0) return errno('EINVAL');
       // MAP_NORESERVE is ignored in mode 2, except by hugetlb, which always honours it.
       const noreserve = (a.noreserve ?? false) && (this.sysctl.overcommit_memory !== 2 || backing === 'hugetlb');
-      const reservation = a.pages + 2 * PMD_PAGES;
+      // While the charge is checked, the process holds the probe's PROT_NONE reservation: its
+      // guards, and (on kernels that unmap it only afterwards) the part the mapping replaces.
+      const reservation = 2 * PMD_PAGES + (this.behaviour.on('map-fixed-counts-replaced') ? a.pages : 0);
       const v: Vma = {
         start: 0, end: a.pages, pgoff: 0, role: 'map', prot, shared, backing,
         account: false, noreserve, dontcopy: false, anonVma: 0, obj: null,
@@ -203,8 +229,9 @@ export class OvercommitModel implements MechanismModel {
         mm.maps.set(a.as, { start: v.start, pages: a.pages });
         return OK;
       }
-      if (backing === 'file') v.obj = { kind: 'file', pages: a.pages, noreserve: false, charged: 0, allocated: new Set(), refs: 1 };
-      else if (backing === 'zero' && !shared) v.obj = { kind: 'zero', pages: Infinity, noreserve: false, charged: 0, allocated: new Set(), refs: 1 };
+      // A regular file of the mapping's size (on tmpfs, each page is charged as it is allocated).
+      if (backing === 'file') v.obj = newObject('file', a.pages, this.machine.file_backing === 'tmpfs', 1);
+      else if (backing === 'zero' && !shared) v.obj = newObject('zero', Infinity, false);
       if (!shared && !noreserve && prot === 'rw') {
         // accountable_mapping: private, writable, not NORESERVE.
         if (!this.charge(mm, a.pages, reservation)) return errno('ENOMEM');
@@ -212,15 +239,17 @@ export class OvercommitModel implements MechanismModel {
       } else if (shared && backing !== 'file') {
         // shmem_zero_setup: the object is charged its whole size unless NORESERVE, whatever prot.
         if (!noreserve && !this.charge(mm, a.pages, reservation)) return errno('ENOMEM');
-        v.obj = { kind: 'shmem', pages: a.pages, noreserve, charged: noreserve ? 0 : a.pages, allocated: new Set(), refs: 1 };
+        v.obj = { ...newObject('shmem', a.pages, noreserve), charged: noreserve ? 0 : a.pages };
       }
       // The probe's guards are MAP_NORESERVE, which mode 2 ignores.
       mm.placeMapping(v, {
         guards: true,
         guardNoreserve: this.sysctl.overcommit_memory !== 2,
-        thpAlign: this.behaviour.on('thp-aligned-placement'),
+        // The reservation is whole PMDs only when the mapping is.
+        thpAlign: a.pages % PMD_PAGES === 0 && this.behaviour.on('thp-aligned-placement'),
       });
       mm.maps.set(a.as, { start: v.start, pages: a.pages });
+      if (v.obj?.kind === 'file') mm.files.set(a.as, v.obj);
       return OK;
     },
 
@@ -230,7 +259,7 @@ export class OvercommitModel implements MechanismModel {
       if (this.splitsHugePage(mm, start, end)) return errno('EINVAL');
       this.unmapRange(mm, proc, start, end);
       // The probe forgets a mapping unmapped whole.
-      if (start === mm.maps.get(a.map)!.start && end - start === mm.maps.get(a.map)!.pages) mm.maps.delete(a.map);
+      if (start === mm.maps.get(a.map)!.start && end - start === mm.maps.get(a.map)!.pages) this.forget(mm, a.map);
       return OK;
     },
 
@@ -312,7 +341,9 @@ export class OvercommitModel implements MechanismModel {
       const [piece] = mm.isolate(m.start, m.start + oldPages);
       mm.remove(piece!);
       piece!.end = piece!.start + newPages;
-      mm.placeMoved(piece!, this.behaviour.on('thp-aligned-placement'));
+      const anon = piece!.obj === null && newPages % PMD_PAGES === 0;
+      const zero = piece!.obj?.kind === 'zero' && newPages >= PMD_PAGES;
+      mm.placeMoved(piece!, { anon: anon && this.behaviour.on('thp-aligned-placement'), zero: zero && this.behaviour.on('thp-aligned-zero-placement') });
       m.start = piece!.start;
       m.pages = newPages;
       return OK;
@@ -331,8 +362,11 @@ export class OvercommitModel implements MechanismModel {
           mm.settle(from - 1, to);
         }
       } else if (a.pages < 0) {
-        // Below the heap's start the kernel keeps the break, and sbrk sees no error. Above
-        // it, the heap shrinks: the scenario's part, then what the C library took at start.
+        // sbrk refuses to go below address 0; below the heap's start the kernel keeps the
+        // break, and sbrk sees no error. Above it, the heap shrinks: the scenario's part, then
+        // what the C library took at start.
+        const at = this.pages(this.machine.process_brk_kb ?? 2 ** 50) + (mm.brk - mm.brkStart);
+        if (-a.pages > at) return errno('ENOMEM');
         if (to < mm.brkStart - this.pages(this.machine.process_heap_kb)) return OK;
         let pages = Math.max(0, Math.min(mm.brk, mm.brkStart) - to);
         if (mm.brk > mm.brkStart) {
@@ -379,6 +413,7 @@ export class OvercommitModel implements MechanismModel {
         const to = Math.min(end, v.end);
         at = to;
         const dontcopy = a.advice === 'dontfork';
+        if (!dontcopy && v.backing === 'hugetlb' && this.behaviour.on('dofork-refuses-special')) return errno('EINVAL');
         if (v.dontcopy === dontcopy) continue;
         if (v.backing === 'hugetlb') {
           if (this.splitsHugePage(mm, from, to)) return errno('EINVAL');
@@ -416,14 +451,23 @@ export class OvercommitModel implements MechanismModel {
       // exit_mmap gives back everything at once: the scenario's memory and the process's own.
       const own = this.ownAccounted(mm);
       let pages = own;
+      const objects = new Set<MemObject>();
       for (const v of [...mm.vmas]) {
         if (v.account) pages += v.end - v.start;
-        const o = v.obj;
-        if (o && --o.refs === 0 && o.kind === 'shmem') pages += o.charged;
+        if (v.obj) {
+          v.obj.refs--;
+          objects.add(v.obj);
+        }
         mm.remove(v);
       }
+      for (const o of mm.files.values()) {
+        o.fds--;
+        objects.add(o);
+      }
+      mm.files.clear();
       this.hidden -= own;
       this.uncharge(pages);
+      for (const o of objects) this.release(o);
       this.huge.step({ op: 'exit', args: {}, proc });
       this.procs.delete(proc);
       return OK;
@@ -465,19 +509,18 @@ export class OvercommitModel implements MechanismModel {
   };
 
   /** A fault on one base page of a non-hugetlb VMA: SIGBUS past the object's end, else null. */
-  private fault(mm: Mm, v: Vma, page: number, write: boolean): Outcome | null {
+  protected fault(mm: Mm, v: Vma, page: number, write: boolean): Outcome | null {
     const o = v.obj;
     const index = v.pgoff + (page - v.start);
     if (o && index >= o.pages) return SIGBUS;
-    if (o?.kind === 'shmem') {
-      // shmem allocates on read as well as write; a NORESERVE object pays per page.
-      if (o.noreserve && !o.allocated.has(index)) {
-        if (!this.charge(mm, 1)) return SIGBUS;
-        o.allocated.add(index);
-        o.charged++;
-      }
-      return null;
+    if (o && o.kind !== 'zero' && o.noreserve && !o.allocated.has(index)) {
+      // shmem and tmpfs allocate on read as well as write (a private mapping's write copies the
+      // file's page); a NORESERVE object pays per page, and a refused page is SIGBUS.
+      if (!this.charge(mm, 1)) return SIGBUS;
+      o.allocated.add(index);
+      o.charged++;
     }
+    if (o?.kind === 'shmem') return null;
     if (v.shared) return null;
     if (write) {
       v.anonVma ||= newAnonVma(); // an anonymous page (or COW copy) needs the anon_vma
@@ -490,7 +533,7 @@ export class OvercommitModel implements MechanismModel {
     return null;
   }
 
-  private cpu(cpu = 0): number {
+  protected cpu(cpu = 0): number {
     if (cpu >= this.machine.nr_cpus) throw new ImplError('invalid', `cpu ${cpu} does not exist (nr_cpus ${this.machine.nr_cpus})`);
     return cpu;
   }

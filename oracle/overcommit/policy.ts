@@ -25,6 +25,10 @@ export interface Machine {
   process_accounted_kb?: number;
   /** Of the process's own memory, the heap below the break brk steps start from, in kB. */
   process_heap_kb?: number;
+  /** Where the break is, in kB of address: a brk step cannot shrink past address 0 (sbrk says ENOMEM). */
+  process_brk_kb?: number;
+  /** The file system the probe's backing files live on: tmpfs charges each page it allocates. */
+  file_backing?: 'disk' | 'tmpfs';
 }
 
 export const PAGE_KB = 4;

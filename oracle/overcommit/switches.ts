@@ -18,8 +18,33 @@ export const OVERCOMMIT_SWITCHES: KernelSwitch[] = [
     name: 'thp-aligned-placement',
     kernels: '>=6.7',
     summary:
-      'anonymous mappings of whole PMDs, and private /dev/zero ones of a PMD or more, are placed at a PMD boundary (thp_get_unmapped_area): where a mapping lands, and so which freed range a later mapping reuses, depends on it',
+      'anonymous mappings of whole PMDs are placed at a PMD boundary (thp_get_unmapped_area): where a mapping lands, and so which freed range a later mapping reuses, depends on it',
     evidence: ['mm/mmap.c __get_unmapped_area (6.12, 7.1); absent in 6.1'],
+  },
+  {
+    name: 'thp-aligned-zero-placement',
+    kernels: '>=6.18',
+    summary: 'private /dev/zero mappings of a PMD or more are placed at a PMD boundary too, so a read fault there can take the THP path',
+    evidence: ['drivers/char/mem.c get_unmapped_area_zero: thp_get_unmapped_area in 7.1, plain placement in 6.12; 6.18 inferred, to be confirmed'],
+  },
+  {
+    name: 'map-fixed-counts-replaced',
+    kernels: '>=6.12',
+    summary:
+      "mmap over an existing mapping (MAP_FIXED) checks the charge while the mapping it replaces still counts in the process's total_vm (it is unmapped only once the new one is in), so mode 2's user reserve (total_vm/32) is that much larger; older kernels unmap first",
+    evidence: [
+      'recorded by mmspec fuzz: Debian 6.1 admits a mode-2 mmap 1416 pages under the room that 6.12 and 6.18 refuse (the probe maps over its own PROT_NONE reservation)',
+      'mm/mmap.c mmap_region: do_mas_munmap before the charge in 6.1; vms_gather_munmap_vmas, completed after it, in 6.12',
+    ],
+  },
+  {
+    name: 'dofork-refuses-special',
+    kernels: '>=6.19',
+    summary: 'MADV_DOFORK refuses (EINVAL) any VM_SPECIAL mapping, hugetlb ones included (VM_DONTEXPAND); 6.18 and older refuse only VM_IO ones',
+    evidence: [
+      'recorded by mmspec fuzz: Debian 7.2.13 answers EINVAL to MADV_DOFORK on a MAP_HUGETLB mapping, the 6.18 host and Debian 6.1 and 6.12 answer 0',
+      'mm/madvise.c MADV_DOFORK: VM_SPECIAL in 7.1, VM_IO in 6.12',
+    ],
   },
   {
     name: 'percpu-commit-slack',
@@ -38,7 +63,8 @@ export function machineDefaults(release: string): Partial<Machine> {
   // C library took at start-up (below the break a scenario's brk steps start from).
   const debian = /\+deb|-amd64$/.test(release);
   if (!parseVersion(release)) return {};
+  // In a guest the backing files live on the initramfs's tmpfs; on the host on a disk.
   return debian
-    ? { transparent_hugepage: 'always', process_vm_kb: 3360, process_accounted_kb: 560, process_heap_kb: 136 }
-    : { transparent_hugepage: 'madvise', process_vm_kb: 4504, process_accounted_kb: 488, process_heap_kb: 0 };
+    ? { transparent_hugepage: 'always', file_backing: 'tmpfs', process_vm_kb: 3360, process_accounted_kb: 560, process_heap_kb: 136, process_brk_kb: 5280 }
+    : { transparent_hugepage: 'madvise', file_backing: 'disk', process_vm_kb: 4504, process_accounted_kb: 488, process_heap_kb: 0 };
 }

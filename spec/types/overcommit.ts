@@ -130,6 +130,14 @@ export interface Machine {
    * Of that memory, the heap below the break a scenario's brk steps start from (a brk step can shrink into it). Default: the probe's (0 on the host, 136 in guests).
    */
   process_heap_kb?: number;
+  /**
+   * Where the scenario process's break is, in kB of address: sbrk refuses to shrink it past address 0 (ENOMEM). Default: the probe's (at a high address on the host, 5280 in guests).
+   */
+  process_brk_kb?: number;
+  /**
+   * Where backing: file mappings' files live. tmpfs charges each page as it is allocated (its files are VM_NORESERVE). Default: disk on the host, tmpfs in guests (the initramfs).
+   */
+  file_backing?: 'disk' | 'tmpfs';
 }
 /**
  * This interface was referenced by `Overcommit`'s JSON-Schema
@@ -299,7 +307,10 @@ export interface SysctlArgs {
     | 'nr_hugepages'
     | 'user_reserve_kbytes'
     | 'admin_reserve_kbytes';
-  value: number;
+  /**
+   * The value written, or an expression over the observation (e.g. a limit a little above Committed_AS).
+   */
+  value: number | Expr;
 }
 /**
  * This interface was referenced by `Overcommit`'s JSON-Schema

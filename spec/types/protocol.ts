@@ -24,6 +24,10 @@ export type OpenResult =
     }
   | {
       skip: string;
+      /**
+       * The skip is because the kernel lacks what the scenario needs (a feature or config it is built without), not because the implementation cannot do it: such a scenario counts as covered.
+       */
+      lacks?: boolean;
     };
 
 /**

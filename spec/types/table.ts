@@ -175,4 +175,28 @@ export interface KnownDivergence {
    */
   evidence: [string, ...string[]];
   fix?: string;
+  /**
+   * Exactly what the affected kernels answer differently: per step, the outcome and observed fields that replace the document's expectation (the rest of the step's expectation still holds). On those kernels the scenario is a known divergence only when every step matches these answers.
+   *
+   * @minItems 1
+   */
+  answers?: [PinnedAnswer, ...PinnedAnswer[]];
+}
+/**
+ * This interface was referenced by `ScenarioTable`'s JSON-Schema
+ * via the `definition` "PinnedAnswer".
+ */
+export interface PinnedAnswer {
+  /**
+   * Index of the step in the scenario.
+   */
+  step: number;
+  ret?: 'ok' | 'errno' | 'signal';
+  errno?: string;
+  signal?: string;
+  si_code?: string;
+  value?: number | string | boolean;
+  observe?: {
+    [k: string]: ExpectedValue | undefined;
+  };
 }

@@ -61,19 +61,7 @@ describe('exec: an independent implementation in Python', () => {
   });
 });
 
-describe('mutants', () => {
-  const mutants = ['noreserve-charged', 'mode2-never-refuses', 'shared-anon-free', 'hugetlb-in-commit-limit'];
-  for (const name of mutants) {
-    it(`${name} is caught with a readable diff`, async () => {
-      const impl = await loadModuleImplementation(join(ROOT, `fixtures/impls/mutants/${name}.ts`));
-      const s = await runScenarios(impl, all);
-      const failed = s.results.filter((r) => r.status === 'failed');
-      expect(failed.length).toBeGreaterThan(0);
-      expect(failed[0]!.diff).toMatch(/^--- expected/m);
-      expect(failed[0]!.diff).toMatch(/^\+\+\+ observed/m);
-    });
-  }
-
+describe('command line failures', () => {
   it('an implementation that dies at start is one clear message, not a stack trace', () => {
     const r = cli(['run', '--impl', 'exec:echo starting up >&2; exit 3']);
     expect(r.code).toBe(1);
@@ -83,7 +71,7 @@ describe('mutants', () => {
   });
 
   it('fail the command line run with exit 1', () => {
-    const r = cli(['run', '--impl', 'module:fixtures/impls/mutants/noreserve-charged.ts']);
+    const r = cli(['run', '--impl', 'module:fixtures/impls/mutants/munmap-keeps-charge.ts']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL overcommit\./);
   });
@@ -109,7 +97,7 @@ describe('broken implementations', () => {
         expect(s.results.map((r) => r.status)).toEqual(['failed', 'failed']);
         for (const r of s.results) {
           expect(r.reason).toMatch(why);
-          expect(r.reason).toContain('steps: 0:mmap');
+          expect(r.reason).toMatch(/at (open|step 0 \(mmap\))/);
         }
       } finally {
         await impl.dispose();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { OracleImplementation } from '../../tools/impl/oracle.ts';
 import { compareStep } from '../../tools/runner/compare.ts';
-import { jsonReport, junitReport, summaryLine } from '../../tools/runner/report.ts';
+import { jsonReport, junitReport, prettyResult, summaryLine } from '../../tools/runner/report.ts';
 import { globToRegExp, runScenarios, selectScenarios } from '../../tools/runner/run.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
 import { cli, smallTable, tempTables } from '../helpers.ts';
@@ -67,7 +67,8 @@ describe('selection and reports', () => {
     expect(j).toMatchObject({ passed: s.passed, failed: 0, skipped: s.skipped });
     expect(j.scenarios[0]).toMatchObject({ id: all[0]!.id, mechanism: all[0]!.mechanism, status: expect.any(String) });
     expect(junitReport(s)).toMatch(/<testsuites name="mmspec mmspec-oracle" tests="3" failures="0"/);
-    expect(summaryLine({ passed: 3, failed: 1, skipped: 2 })).toBe('3 passed, 1 failed, 2 skipped');
+    expect(summaryLine({ passed: 3, failed: 1, skipped: 2 })).toBe('3 passed, 1 failed, 0 flaky, 0 known divergences, 2 skipped');
+    expect(summaryLine({ passed: 3, failed: 0, flaky: 2, knownDivergences: 1, skipped: 0 })).toBe('3 passed, 0 failed, 2 flaky, 1 known divergence, 0 skipped');
   });
 });
 
@@ -82,7 +83,7 @@ describe('mmspec run', () => {
     expect(r.stdout).toContain('How It Works: "PRIVATE WRITABLE - size of mapping per instance"');
     expect(r.stdout).toMatch(/-\s+"Committed_AS \(delta\)": 0/);
     expect(r.stdout).toMatch(/\+\s+"Committed_AS \(delta\)": 65536/);
-    expect(r.stdout.trim().split('\n').pop()).toBe('0 passed, 1 failed, 0 skipped');
+    expect(r.stdout.trim().split('\n').pop()).toBe('0 passed, 1 failed, 0 flaky, 0 known divergences, 0 skipped');
   });
 
   it('prints one JSON document with --reporter json', () => {
@@ -128,10 +129,29 @@ describe('reruns on real kernels', () => {
     }
   }
 
-  it('count a mismatch only when it reproduces, and say it was rerun', async () => {
+  it('call a mismatch that does not reproduce flaky, with every run and its diff, never passed', async () => {
     const [s] = loadScenarios(tempTables({ 'overcommit/a.json': smallTable() }));
     const r = await runScenarios(new NoisyKernel(), [s!]);
-    expect(r.results[0]).toMatchObject({ status: 'passed', note: expect.stringContaining('passed on rerun 1') });
+    expect(r).toMatchObject({ passed: 0, failed: 0, flaky: 1 });
+    const res = r.results[0]!;
+    expect(res.status).toBe('flaky');
+    expect(res.attempts!.map((a) => a.status)).toEqual(['failed', 'passed', 'failed']);
+    expect(res.attempts![0]!.diff).toMatch(/"Committed_AS \(delta\)": 65756/);
+    expect(prettyResult(res, false)).toMatch(/FLKY[\s\S]*run 1: failed[\s\S]*run 2: passed/);
+    expect(JSON.parse(jsonReport(r)).scenarios[0].attempts).toHaveLength(3);
+    expect(summaryLine(r)).toContain('1 flaky');
+  });
+
+  it('count a mismatch that reproduces as failed, and say so', async () => {
+    class WrongKernel extends NoisyKernel {
+      override async step(session: string, step: Parameters<OracleImplementation['step']>[1]) {
+        const r = await super.step(session, step);
+        return { ...r, observation: { ...r.observation, Committed_AS: (r.observation.Committed_AS as number) + 4 } };
+      }
+    }
+    const [s] = loadScenarios(tempTables({ 'overcommit/a.json': smallTable() }));
+    const r = await runScenarios(new WrongKernel(), [s!]);
+    expect(r.results[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('reproduced in 3 runs') });
   });
 
   it('never rerun a model', async () => {

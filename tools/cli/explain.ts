@@ -1,5 +1,6 @@
 import { findDocs } from '../cite/docs.ts';
 import { paragraphOf } from '../cite/rst.ts';
+import { MECHANISMS } from '../../oracle/index.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
 import { runScenarios } from '../runner/run.ts';
 import { loadScenarios } from '../spec/tables.ts';
@@ -44,5 +45,15 @@ export async function explainCommand(id: string, o: { kernel?: string; docs?: st
   }
   console.log(`\n${r.status}${r.reason ? `: ${r.reason}` : ''}`);
   if (r.diff) console.log(r.diff);
+  const switches = MECHANISMS[s.mechanism]?.switches ?? [];
+  if (r.switches?.length) {
+    console.log('\nkernel behaviour switches that shaped this result:');
+    for (const name of r.switches) {
+      const sw = switches.find((x) => x.name === name);
+      console.log(`  ${name} (kernels ${sw?.kernels ?? '?'}): ${sw?.summary ?? ''}`);
+    }
+  } else if (switches.length) {
+    console.log(`\nno kernel behaviour switch shaped this result (${s.mechanism} has ${switches.map((x) => x.name).join(', ')})`);
+  }
   return r.status === 'failed' ? 1 : 0;
 }

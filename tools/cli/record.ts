@@ -16,7 +16,8 @@ export async function recordCommand(o: { impl: string; mechanism?: string[]; tim
     if (!info.kernel) throw new UserError(`${info.name} is a model, not a kernel: record real kernels (--impl linux, --impl qemu:…)`);
     console.log(`mmspec: recording ${scenarios.length} abi scenarios on kernel ${info.kernel}`);
     const summary = await runScenarios(impl, scenarios, { trace: true, onResult: (r) => console.log(prettyResult(r, true)) });
-    for (const f of writeRecordings(summary)) console.log(`wrote ${relative(projectRoot(), f)}`);
+    const command = (m: string) => `${o.impl === 'linux' ? 'sudo npx mmspec record --impl linux --allow-host-changes' : `npx mmspec record --impl ${o.impl}`} --mechanism ${m}`;
+    for (const f of writeRecordings(summary, scenarios, command)) console.log(`wrote ${relative(projectRoot(), f)}`);
     console.log(prettyFooter(summary));
     return summary.failed === 0 ? 0 : 1;
   } finally {

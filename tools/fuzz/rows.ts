@@ -25,6 +25,7 @@ export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceG
   const kernel = a.kernel ?? b.kernel;
   const hash = createHash('sha256').update(`${d.signature}\0${kernel ?? a.name}`).digest('hex').slice(0, 8);
   const first = d.differences[0]!;
+  let tainted = false;
   const steps = d.minimal.steps.map((st, i) => {
     const out: Scenario['steps'][number] = { op: st.op, args: st.args as Record<string, unknown> };
     if (st.proc) out.proc = st.proc;
@@ -39,15 +40,21 @@ export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceG
     if (r.signal) expect.signal = r.signal;
     if (r.si_code) expect.si_code = r.si_code;
     if (r.value !== undefined) expect.value = r.value;
-    // What changed since the start, and at the differing step every field that differed.
+    // What this step changed (but what depends on the machine, or on an argument read from
+    // the observation), and at the differing step every field that differed.
     const observe: Record<string, number | { delta: number }> = {};
     const differing = new Set(i === first.step ? d.differences.map((x) => x.field.replace(/ \(delta\)$/, '')) : []);
+    // Once a step's size came from the observation, totals since the start depend on the machine.
+    const fromObservation = Object.values(st.args).some((v) => v !== null && typeof v === 'object' && 'expr' in v);
+    tainted ||= fromObservation;
+    const portable = !fromObservation;
+    const before = (i ? ta.steps[i - 1]?.result?.observation : undefined) ?? ta.start ?? {};
     for (const [k, v] of Object.entries(r.observation)) {
       if (typeof v !== 'number') continue;
-      const before = ta.start?.[k];
-      const changed = typeof before === 'number' && before !== v;
+      const changed = portable && before[k] !== v && !spec.machineDependent.has(k) && !(tainted && spec.machineWide.has(k));
       if (!changed && !differing.has(k)) continue;
-      observe[k] = spec.machineWide.has(k) && typeof before === 'number' ? { delta: v - before } : v;
+      const s0 = ta.start?.[k];
+      observe[k] = spec.machineWide.has(k) && typeof s0 === 'number' ? { delta: v - s0 } : v;
     }
     if (Object.keys(observe).length) expect.observe = observe;
     if (Object.keys(expect).length) out.expect = expect;

@@ -10,7 +10,7 @@ import type {
 
 export type { ImplementationInfo, Observation, OpenParams, StepRequest, StepResult };
 
-export type OpenOutcome = { session: string } | { skip: string };
+export type OpenOutcome = { session: string } | { skip: string; lacks?: boolean };
 
 export interface Implementation {
   describe(): Promise<ImplementationInfo>;
@@ -22,6 +22,8 @@ export interface Implementation {
   close(session: string): Promise<void>;
   /** Releases processes, locks and machine state; called once when the run ends. */
   dispose?(): Promise<void>;
+  /** A model's kernel behaviour switches that shaped the session's results (for reports). */
+  switchesUsed?(session: string): Promise<string[]>;
 }
 
 export { ImplError, type ImplErrorKind } from '../../oracle/core/errors.ts';

@@ -598,6 +598,14 @@ static int skip(sbuf *res, const char *reason) {
   return 0;
 }
 
+/* A skip because the kernel lacks what the scenario needs: no gap in coverage. */
+static int skip_lacks(sbuf *res, const char *reason) {
+  sb_puts(res, "{\"skip\":");
+  sb_jstrz(res, reason);
+  sb_puts(res, ",\"lacks\":true}");
+  return 0;
+}
+
 /* Saves every knob; 0, or -1 after answering skip. */
 static int save_knobs(sbuf *res) {
   for (int k = 0; k < K_COUNT; k++) {
@@ -707,8 +715,8 @@ static int open_hugetlb(const jval *cfg, sbuf *res, rpc_err *e) {
   const char *mi = meminfo_snapshot();
   long hps = meminfo_field(mi, "Hugepagesize");
   if (meminfo_field(mi, "HugePages_Total") < 0 || hps <= 0)
-    return skip(res, "this kernel has no huge page pool (no HugePages_Total in /proc/meminfo)");
-  if (!fs_supported("hugetlbfs")) return skip(res, "hugetlbfs is not in /proc/filesystems");
+    return skip_lacks(res, "this kernel has no huge page pool (no HugePages_Total in /proc/meminfo)");
+  if (!fs_supported("hugetlbfs")) return skip_lacks(res, "hugetlbfs is not in /proc/filesystems");
   /* The only machine fact a real kernel can honour is the one it has. */
   for (const jval *m = machine ? machine->child : NULL; m; m = m->next) {
     if (!strcmp(m->key, "Hugepagesize") && m->t == J_NUM && m->is_int && m->i == hps) continue;
@@ -787,7 +795,7 @@ static int m_open(const jval *params, sbuf *res, rpc_err *e) {
   if (psz != 4096) {
     char why[96];
     snprintf(why, sizeof why, "the page size is %ld bytes, not 4096", psz);
-    return skip(res, why);
+    return skip_lacks(res, why);
   }
   if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs");
   if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");

@@ -1,12 +1,18 @@
 // Runs scenarios against an implementation: picks those it can run, drives each through
 // open → observe → steps → close, and compares every step with the scenario.
+//
+// A scenario whose known divergence covers the kernel (a real one, or the one a model
+// behaves as) is judged twice at once: against the document and against the answers the
+// divergence pins for the affected kernels. It is a known divergence only when the kernel
+// gave exactly those answers; anything else is a failure with its diff. On a real kernel a
+// failure is run again: one that does not come back is flaky, never passed.
 import { evaluate, ExprError } from '../core/expr.ts';
 import { DEFAULT_MODEL_KERNEL, inRange } from '../../oracle/core/kernel.ts';
 import { ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type StepRequest, type StepResult } from '../impl/types.ts';
-import type { LoadedScenario } from '../spec/tables.ts';
+import type { KnownDivergence, LoadedScenario } from '../spec/tables.ts';
 import { compareStep, diffText } from './compare.ts';
 
-export type Status = 'passed' | 'failed' | 'skipped' | 'known-divergence';
+export type Status = 'passed' | 'failed' | 'flaky' | 'skipped' | 'known-divergence';
 
 export interface TraceEntry {
   index: number;
@@ -15,23 +21,34 @@ export interface TraceEntry {
   ok: boolean;
 }
 
-export interface ScenarioResult {
+/** One run of a scenario, as a flaky result keeps each. */
+export interface Attempt {
+  status: Status;
+  reason?: string;
+  diff?: string;
+  step?: number;
+}
+
+export interface ScenarioResult extends Attempt {
   id: string;
   mechanism: string;
   level: string;
   layer: string;
   title: string;
   file: string;
-  status: Status;
-  reason?: string;
-  /** Unified diff of the first failing step. */
-  diff?: string;
-  step?: number;
   /** A known divergence that did not show: the kernel may carry the fix. */
   note?: string;
+  /** The known divergence a result was judged by (its kernel range and summary). */
+  divergence?: Pick<KnownDivergence, 'kernels' | 'summary'>;
+  /** Flaky: every run, the first one included. */
+  attempts?: Attempt[];
+  /** A model's kernel behaviour switches that shaped the result. */
+  switches?: string[];
   trace?: TraceEntry[];
   /** With trace: the observation right after the config was applied. */
   start?: Observation;
+  /** Why a skip is no gap in coverage: the kernel lacks what the scenario needs. */
+  lacks?: boolean;
   ms: number;
 }
 
@@ -46,6 +63,9 @@ export interface RunOptions {
    * move: a mismatch counts only when it reproduces (default 2; models get none).
    */
   retries?: number;
+  /** Stop after this many failures. */
+  maxFailures?: number;
+  signal?: AbortSignal;
   onResult?(r: ScenarioResult, done: number, total: number): void;
 }
 
@@ -54,9 +74,12 @@ export interface RunSummary {
   kernel: string;
   passed: number;
   failed: number;
+  flaky: number;
   skipped: number;
   knownDivergences: number;
   results: ScenarioResult[];
+  /** The run stopped early (Ctrl-C, --bail). */
+  interrupted?: boolean;
 }
 
 /** '*' and '?' globs over scenario ids. */
@@ -65,9 +88,9 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-export function selectScenarios(all: LoadedScenario[], opts: Pick<RunOptions, 'mechanisms' | 'filter'>): LoadedScenario[] {
-  const re = opts.filter ? globToRegExp(opts.filter) : null;
-  return all.filter((s) => (!opts.mechanisms?.length || opts.mechanisms.includes(s.mechanism)) && (!re || re.test(s.id)));
+export function selectScenarios(all: LoadedScenario[], opts: { mechanisms?: string[]; filter?: string | string[] }): LoadedScenario[] {
+  const globs = (Array.isArray(opts.filter) ? opts.filter : opts.filter ? [opts.filter] : []).map(globToRegExp);
+  return all.filter((s) => (!opts.mechanisms?.length || opts.mechanisms.includes(s.mechanism)) && (!globs.length || globs.some((re) => re.test(s.id))));
 }
 
 export async function runScenarios(impl: Implementation, scenarios: LoadedScenario[], opts: RunOptions = {}): Promise<RunSummary> {
@@ -75,22 +98,32 @@ export async function runScenarios(impl: Implementation, scenarios: LoadedScenar
   const kernel = info.kernel ?? opts.kernel ?? DEFAULT_MODEL_KERNEL;
   const results: ScenarioResult[] = [];
   const retries = info.kernel ? (opts.retries ?? 2) : 0;
+  let failures = 0;
   for (const s of scenarios) {
+    if (opts.signal?.aborted || (opts.maxFailures && failures >= opts.maxFailures)) break;
     let r = await runOne(impl, info, kernel, s, opts);
-    for (let i = 1; i <= retries && r.status === 'failed'; i++) {
-      const again = await runOne(impl, info, kernel, s, opts);
-      if (again.status !== 'failed') r = { ...again, note: `passed on rerun ${i} after: ${r.reason}` };
-      else if (i === retries) r = { ...r, reason: `${r.reason} (reproduced in ${retries + 1} runs)` };
+    if (r.status === 'failed' && retries) {
+      const attempts: Attempt[] = [attemptOf(r)];
+      for (let i = 0; i < retries; i++) attempts.push(attemptOf(await runOne(impl, info, kernel, s, opts)));
+      if (attempts.some((a) => a.status !== 'failed')) {
+        r = { ...r, status: 'flaky', attempts, reason: `did not reproduce: ${attempts.map((a) => a.status).join(', ')}` };
+      } else {
+        r = { ...r, reason: `${r.reason} (reproduced in ${retries + 1} runs)` };
+      }
     }
+    if (r.status === 'failed') failures++;
     results.push(r);
     opts.onResult?.(r, results.length, scenarios.length);
   }
   const count = (st: Status) => results.filter((r) => r.status === st).length;
   return {
     implementation: info, kernel, results,
-    passed: count('passed'), failed: count('failed'), skipped: count('skipped'), knownDivergences: count('known-divergence'),
+    passed: count('passed'), failed: count('failed'), flaky: count('flaky'), skipped: count('skipped'), knownDivergences: count('known-divergence'),
+    interrupted: results.length < scenarios.length,
   };
 }
+
+const attemptOf = ({ status, reason, diff, step }: ScenarioResult): Attempt => ({ status, reason, diff, step });
 
 /** Why an implementation cannot run a scenario, or null when it can. */
 export function skipReason(info: ImplementationInfo, kernel: string, s: LoadedScenario): string | null {
@@ -100,6 +133,30 @@ export function skipReason(info: ImplementationInfo, kernel: string, s: LoadedSc
   return null;
 }
 
+/** The divergence of s that covers kernel, if any. */
+export function divergenceFor(s: LoadedScenario, kernel: string): KnownDivergence | undefined {
+  return s.divergences?.find((d) => inRange(kernel, d.kernels));
+}
+
+type Expect = NonNullable<LoadedScenario['steps'][number]['expect']>;
+
+/** The step's expectation on a kernel the divergence covers: its pinned answers laid over the document's. */
+export function divergentExpect(s: LoadedScenario, d: KnownDivergence, i: number): Expect | undefined {
+  const doc = s.steps[i]!.expect;
+  const pin = d.answers?.find((a) => a.step === i);
+  if (!pin) return doc;
+  const { step: _, observe, ...outcome } = pin;
+  const base: Expect = { ...(doc ?? {}) };
+  // A pinned outcome replaces the document's outcome whole.
+  if ('ret' in outcome || 'errno' in outcome || 'signal' in outcome) {
+    delete base.ret;
+    delete base.errno;
+    delete base.signal;
+    delete base.si_code;
+  }
+  return { ...base, ...outcome, observe: { ...(doc?.observe ?? {}), ...(observe ?? {}) } };
+}
+
 async function runOne(impl: Implementation, info: ImplementationInfo, kernel: string, s: LoadedScenario, opts: RunOptions): Promise<ScenarioResult> {
   const t0 = Date.now();
   const base = { id: s.id, mechanism: s.mechanism, level: s.level, layer: s.layer, title: s.title, file: s.file };
@@ -107,54 +164,91 @@ async function runOne(impl: Implementation, info: ImplementationInfo, kernel: st
   const skip = skipReason(info, kernel, s);
   if (skip) return done({ status: 'skipped', reason: skip });
 
-  const divergence = info.kernel ? s.divergences?.find((d) => inRange(kernel, d.kernels)) : undefined;
-  let outcome: ScenarioResult;
+  const divergence = divergenceFor(s, kernel);
+  let outcome: Omit<ScenarioResult, keyof typeof base | 'ms'>;
   let session: string | undefined;
   const trace: TraceEntry[] = [];
   const seen: { start?: Observation } = {};
+  let switches: string[] | undefined;
   try {
     const opened = await impl.open({ mechanism: s.mechanism, config: s.config ?? {}, kernel, scenario: s.id });
-    if ('skip' in opened) return done({ status: 'skipped', reason: `${info.name}: ${opened.skip}` });
+    if ('skip' in opened) return done({ status: 'skipped', reason: `${info.name}: ${opened.skip}`, lacks: opened.lacks });
     session = opened.session;
-    outcome = done(await drive(impl, session, s, trace, seen));
+    outcome = await drive(impl, session, s, divergence, trace, seen);
+    if (impl.switchesUsed) switches = await impl.switchesUsed(session);
   } catch (e) {
-    outcome = done(errorOutcome(e, info.name, s, trace));
+    outcome = errorOutcome(e, info.name, s, trace, session === undefined);
   } finally {
     if (session) await impl.close(session).catch(() => {});
   }
-  if (opts.trace) Object.assign(outcome, { trace, start: seen.start });
-  if (divergence) {
-    if (outcome.status === 'failed') return { ...outcome, status: 'known-divergence', reason: `known divergence on ${kernel}: ${divergence.summary}` };
-    if (outcome.status === 'passed') outcome.note = `known divergence (${divergence.kernels}) did not show on ${kernel}: fixed?`;
-  }
-  return outcome;
+  const r = done(outcome);
+  if (switches?.length) r.switches = switches;
+  if (opts.trace) Object.assign(r, { trace, start: seen.start });
+  if (divergence) r.divergence = { kernels: divergence.kernels, summary: divergence.summary };
+  return r;
 }
 
-async function drive(impl: Implementation, session: string, s: LoadedScenario, trace: TraceEntry[], seen: { start?: Observation }) {
+async function drive(
+  impl: Implementation, session: string, s: LoadedScenario, divergence: KnownDivergence | undefined,
+  trace: TraceEntry[], seen: { start?: Observation },
+): Promise<Omit<ScenarioResult, 'id' | 'mechanism' | 'level' | 'layer' | 'title' | 'file' | 'ms'>> {
   const start = await impl.observe(session);
   seen.start = start;
   let last: Observation = start;
   const batchable = impl.steps && !s.steps.some((st) => hasExpr(st.args));
-  const batch = batchable ? await impl.steps!(session, s.steps.map((st) => request(st, {}))) : null;
+  let batch: StepResult[] | null = null;
+  if (batchable) {
+    try {
+      batch = await impl.steps!(session, s.steps.map((st) => request(st, {})));
+    } catch (e) {
+      // A batch that failed part way tells which step failed and what the earlier ones returned.
+      const detail = e instanceof ImplError ? (e.detail as { step?: number; results?: StepResult[] } | undefined) : undefined;
+      if (detail && Number.isInteger(detail.step) && Array.isArray(detail.results)) {
+        detail.results.forEach((result, i) => trace.push({ index: i, step: request(s.steps[i]!, {}), result, ok: true }));
+      }
+      throw e;
+    }
+  }
+  // Two paths are followed: the document's expectations, and (on a kernel a known divergence
+  // covers) the answers it pins. The scenario fails when neither holds.
+  const cite = s.cites[0]!;
+  let docOk = true;
+  let pinOk = !!divergence;
+  let firstDocDiff: { step: number; diff: string } | null = null;
   for (const [i, st] of s.steps.entries()) {
     let req: StepRequest;
     try {
       req = request(st, { ...last, start });
     } catch (e) {
-      if (e instanceof ExprError) return { status: 'failed' as const, step: i, reason: `step ${i} (${st.op}): ${e.message}` };
+      if (e instanceof ExprError) return { status: 'failed', step: i, reason: `step ${i} (${st.op}): ${e.message}` };
       throw e;
     }
     const result = batch ? batch[i]! : await impl.step(session, req);
-    const c = compareStep(st.expect, result, start);
-    trace.push({ index: i, step: req, result, ok: c.ok });
-    if (!c.ok) {
-      const cite = s.cites[0]!;
-      const header = `step ${i}: ${st.op} ${JSON.stringify(req.args)}${st.proc ? ` in ${st.proc}` : ''} — ${cite.section}: "${cite.quote}"`;
-      return { status: 'failed' as const, step: i, reason: `step ${i} (${st.op}) differs`, diff: diffText(c, header) };
+    const header = `step ${i}: ${st.op} ${JSON.stringify(req.args)}${st.proc ? ` in ${st.proc}` : ''} — ${cite.section}: "${cite.quote}"`;
+    const cDoc = compareStep(st.expect, result, start);
+    const cPin = divergence ? compareStep(divergentExpect(s, divergence, i), result, start) : null;
+    trace.push({ index: i, step: req, result, ok: cDoc.ok });
+    if (!cDoc.ok && docOk) firstDocDiff = { step: i, diff: diffText(cDoc, header) };
+    docOk &&= cDoc.ok;
+    pinOk &&= !!cPin?.ok;
+    if (!docOk && !pinOk) {
+      if (divergence && cPin) {
+        return {
+          status: 'failed', step: i,
+          reason: `step ${i} (${st.op}) differs from both the document and the known divergence of kernels ${divergence.kernels}`,
+          diff: `${diffText(cPin, `${header} (as the known divergence pins it)`)}\n${firstDocDiff?.diff ?? ''}`.trimEnd(),
+        };
+      }
+      return { status: 'failed', step: i, reason: `step ${i} (${st.op}) differs`, diff: firstDocDiff!.diff };
     }
     last = result.observation;
   }
-  return { status: 'passed' as const };
+  if (docOk) {
+    return divergence
+      ? { status: 'passed', note: `known divergence (${divergence.kernels}) did not show: the document held, so this kernel may carry the fix` }
+      : { status: 'passed' };
+  }
+  return { status: 'known-divergence', step: firstDocDiff!.step, reason: `known divergence of kernels ${divergence!.kernels}: ${divergence!.summary}`, diff: firstDocDiff!.diff };
 }
 
 function hasExpr(args: Record<string, unknown> | undefined): boolean {
@@ -170,11 +264,12 @@ function request(st: LoadedScenario['steps'][number], scope: Record<string, unkn
   return st.proc ? { op: st.op, args, proc: st.proc } : { op: st.op, args };
 }
 
-function errorOutcome(e: unknown, name: string, s: LoadedScenario, trace: TraceEntry[]): Pick<ScenarioResult, 'status' | 'reason' | 'step'> {
-  // The steps that led there: those answered, then the one in flight.
-  const at = trace.length < s.steps.length ? trace.length : undefined;
-  const path = [...trace.map((t) => `${t.index}:${t.step.op}`), at !== undefined ? `${at}:${s.steps[at]!.op} (no answer)` : ''].filter(Boolean);
-  const where = path.length ? `\n  steps: ${path.join(' → ')}` : '';
+function errorOutcome(e: unknown, name: string, s: LoadedScenario, trace: TraceEntry[], atOpen: boolean): Pick<ScenarioResult, 'status' | 'reason' | 'step'> {
+  // Where it happened: at open, or at the step after the last one answered (a batch names it).
+  const detail = e instanceof ImplError ? (e.detail as { step?: number } | undefined) : undefined;
+  const at = atOpen ? undefined : Number.isInteger(detail?.step) ? detail!.step! : trace.length < s.steps.length ? trace.length : undefined;
+  const path = trace.map((t) => `${t.index}:${t.step.op}`);
+  const where = atOpen ? '\n  at open (before any step)' : at !== undefined ? `\n  at step ${at} (${s.steps[at]!.op})${path.length ? `, after ${path.join(' → ')}` : ''}` : '';
   if (e instanceof ImplError) {
     if (e.kind === 'unsupported') return { status: 'skipped', reason: `${name}: ${e.message}` };
     return { status: 'failed', step: at, reason: `${name} answered ${e.kind}: ${e.message}${where}` };

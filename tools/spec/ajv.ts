@@ -6,6 +6,7 @@ export const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: 
 // Annotation used by mechanism schemas: which layer each op belongs to.
 ajv.addKeyword({ keyword: 'x-layers', schemaType: 'object' });
 ajv.addKeyword({ keyword: 'x-machine-wide', schemaType: 'array' });
+ajv.addKeyword({ keyword: 'x-machine-dependent', schemaType: 'array' });
 
 export type { ErrorObject, ValidateFunction };
 

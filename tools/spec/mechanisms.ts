@@ -25,6 +25,8 @@ export interface MechanismSpec {
   machineWide: Set<string>;
   /** Facts config.machine accepts that an observation also reports: how a model is set up as a kernel was. */
   machineFacts: Set<string>;
+  /** Observation fields whose values depend on the machine (x-machine-dependent): not portable expectations. */
+  machineDependent: Set<string>;
 }
 
 interface MechanismSchema {
@@ -37,6 +39,7 @@ interface MechanismSchema {
   };
   'x-layers': Record<string, Layer>;
   'x-machine-wide'?: string[];
+  'x-machine-dependent'?: string[];
   $defs: Record<string, { properties?: Record<string, { $ref?: string; properties?: Record<string, unknown> }> }>;
 }
 
@@ -71,6 +74,7 @@ export function mechanisms(): Map<string, MechanismSpec> {
       ops,
       observationFields,
       machineWide: new Set(schema['x-machine-wide'] ?? []),
+      machineDependent: new Set(schema['x-machine-dependent'] ?? []),
       machineFacts: new Set(Object.keys(machineProps ?? {}).filter((f) => observationFields.has(f))),
     });
   }

@@ -8,10 +8,10 @@ import { projectRoot } from '../paths.ts';
 import { ajv, describeErrors } from './ajv.ts';
 import { mechanisms, type MechanismSpec } from './mechanisms.ts';
 import { namesIn, ExprError } from '../core/expr.ts';
-import type { ScenarioTable, Scenario, Step } from '../../spec/types/table.ts';
+import type { ScenarioTable, Scenario, Step, KnownDivergence } from '../../spec/types/table.ts';
 import tableSchema from '../../spec/schemas/table.schema.json' with { type: 'json' };
 
-export type { ScenarioTable, Scenario, Step };
+export type { ScenarioTable, Scenario, Step, KnownDivergence };
 
 export interface LoadedScenario extends Scenario {
   mechanism: string;
@@ -129,6 +129,13 @@ function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems:
       else throw e;
     }
   };
+  (s.divergences ?? []).forEach((d, k) => {
+    for (const [j, a] of (d.answers ?? []).entries()) {
+      const path = `/divergences/${k}/answers/${j}`;
+      if (a.step >= s.steps.length) at(`${path}/step`, `no step ${a.step} (the scenario has ${s.steps.length})`);
+      for (const f of Object.keys(a.observe ?? {})) if (!fields.has(f)) at(`${path}/observe/${f}`, `unknown ${mech.name} observation`);
+    }
+  });
   s.steps.forEach((step, i) => {
     const op = mech.ops.get(step.op);
     if (!op) {
