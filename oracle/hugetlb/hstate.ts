@@ -63,33 +63,46 @@ export class Hstate {
   }
 
   /**
-   * A page for a fault: dequeue_hugetlb_folio_vma, else a surplus page from the buddy
-   * allocator. Without a reservation (useReserve false) a free page nobody reserved is needed.
+   * dequeue_hugetlb_folio_vma: a free page from the pool. A caller without a reservation to
+   * use (needAvailable) needs a free page nobody reserved; the kernel tests free - resv with
+   * unsigned arithmetic, so only exactly 0 stops it (Rsvd above Free does not).
+   */
+  dequeue(needAvailable: boolean): boolean {
+    if (needAvailable && this.free - this.resv === 0) return false;
+    if (this.free <= 0) return false;
+    this.free--;
+    return true;
+  }
+
+  /** alloc_surplus_hugetlb_folio: a new page from the buddy allocator, in use at once. */
+  allocSurplus(): boolean {
+    if (this.surplus >= this.overcommit) return false;
+    this.nr++;
+    this.surplus++;
+    return true;
+  }
+
+  /**
+   * A page for a fault: a free page, else a surplus page from the buddy allocator. Without a
+   * reservation (useReserve false) a free page nobody reserved is needed. useReserve takes
+   * one reservation with the page.
    */
   allocPage(useReserve: boolean): boolean {
-    if (this.free > 0 && (useReserve || this.available > 0)) {
-      this.free--;
-    } else if (this.surplus < this.overcommit) {
-      // alloc_surplus_hugetlb_folio: a new page, in use at once.
-      this.nr++;
-      this.surplus++;
-    } else {
-      return false;
-    }
+    if (!this.dequeue(!useReserve) && !this.allocSurplus()) return false;
     if (useReserve) this.resv--;
     return true;
   }
 
   /**
    * The pool part of free_huge_folio: restore a reservation if asked, then hand a surplus
-   * page back to the buddy allocator or put the page on the free list. A page that restores
-   * a reservation always goes to the free list: the document says the reservation "must be
-   * restored", and a reservation needs a free page behind it (the kernel frees it when
-   * surplus pages exist, leaving Rsvd above Free).
+   * page back to the buddy allocator or put the page on the free list. keepRestored: a page
+   * that restores a reservation stays in the pool (the document: the reservation "must be
+   * restored", and a reservation needs a free page behind it); the kernel frees it all the
+   * same when surplus pages exist (switch restored-reserve-page-freed-as-surplus).
    */
-  freePage(restore: boolean): void {
-    if (restore) {
-      this.resv++;
+  freePage(restore: boolean, keepRestored = true): void {
+    if (restore) this.resv++;
+    if (restore && keepRestored) {
       this.free++;
     } else if (this.surplus > 0) {
       this.nr--;

@@ -9,13 +9,15 @@ import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../core/errors.ts';
 import { namedRange } from '../core/named.ts';
 import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
+import { Behaviour } from '../core/switches.ts';
 import { Hstate } from './hstate.ts';
 import { Inode, Mm, vmaIndex, type HPage, type Mount, type Vma } from './objects.ts';
 import {
   Reservations, vmaAddReservation, vmaCommitReservation, vmaEndReservation, vmaNeedsReservation, type ResvVma,
 } from './reserve.ts';
 import { LONG_MAX, ResvMap } from './resv-map.ts';
-import { NO_LIMIT, Subpool } from './subpool.ts';
+import { NO_LIMIT, Subpool, subpoolIsFree } from './subpool.ts';
+import { HUGETLB_SWITCHES } from './switches.ts';
 
 type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
 
@@ -23,10 +25,13 @@ const SIGBUS = signal('SIGBUS', 'BUS_ADRERR');
 const value = (v: number | string): Outcome => ({ ret: 'ok', value: v });
 
 export class HugetlbModel implements MechanismModel {
+  /** The kernel behaviour switches in force: how the kernel the model behaves as departs from the document. */
+  readonly behaviour: Behaviour;
   readonly h: Hstate;
   readonly resv: Reservations;
   readonly hugepagesize: number;
   readonly procs = new Map<string, Mm>();
+  /** Mounted hugetlbfs instances by name (each process also keeps its own table of names). */
   readonly mounts = new Map<string, Mount>();
   /** Files by name, from create or memfd_create until their inode is evicted. */
   readonly files = new Map<string, Inode>();
@@ -35,16 +40,22 @@ export class HugetlbModel implements MechanismModel {
   readonly subpools = new Map<string, Subpool>();
   private anonFiles = 0;
 
-  constructor(config: HugetlbConfig, _ctx: ModelContext) {
+  constructor(config: HugetlbConfig, ctx: ModelContext) {
+    this.behaviour = new Behaviour(HUGETLB_SWITCHES, ctx);
     this.h = new Hstate(config.nr_hugepages ?? 0, config.nr_overcommit_hugepages ?? 0);
-    this.resv = new Reservations(this.h);
+    this.resv = new Reservations(this.h, this.behaviour);
     this.hugepagesize = config.machine?.Hugepagesize ?? 2048;
     this.procs.set('main', new Mm());
   }
 
+  /**
+   * The counters as /proc/meminfo and the sysctls show them. Kernel bugs can take the
+   * reservation count below zero; the kernel's unsigned counter then wraps, which the probe
+   * reports as no value: the field is left out, as the probe leaves it out.
+   */
   observe(): Observation {
     const h = this.h;
-    return {
+    const o: Observation = {
       HugePages_Total: h.nr,
       HugePages_Free: h.free,
       HugePages_Rsvd: h.resv,
@@ -53,6 +64,8 @@ export class HugetlbModel implements MechanismModel {
       nr_hugepages: h.persistent,
       nr_overcommit_hugepages: h.overcommit,
     };
+    if (h.resv < 0) delete o.HugePages_Rsvd;
+    return o;
   }
 
   step({ op, args, proc = 'main' }: StepRequest): Outcome {
@@ -76,15 +89,17 @@ export class HugetlbModel implements MechanismModel {
 
   // ---- lookups
 
-  private file(name: string): Inode {
-    const f = this.files.get(name);
-    if (!f) throw new ImplError('invalid', `no file '${name}' (have: ${[...this.files.keys()].join(', ') || 'none'})`);
+  /** A file name of the process's table (the inode it was made for, even when gone). */
+  private file(mm: Mm, name: string): Inode {
+    const f = mm.files.get(name);
+    if (!f) throw new ImplError('invalid', `no file '${name}' in this process (have: ${[...mm.files.keys()].join(', ') || 'none'})`);
     return f;
   }
 
-  private mount(name: string): Mount {
-    const m = this.mounts.get(name);
-    if (!m) throw new ImplError('invalid', `no mount '${name}'`);
+  /** A mount name of the process's table (its mount may be gone: a child keeps the name). */
+  private mount(mm: Mm, name: string): Mount {
+    const m = mm.mounts.get(name);
+    if (!m) throw new ImplError('invalid', `no mount '${name}' in this process`);
     return m;
   }
 
@@ -106,32 +121,51 @@ export class HugetlbModel implements MechanismModel {
 
   // ---- pages, VMAs and inodes
 
-  /** Drops one page-table entry; an anonymous page goes when its last mapper does. */
-  private unmapPte(mm: Mm, addr: number): void {
+  /**
+   * Drops one page-table entry of VMA v (__unmap_hugepage_range); an anonymous page goes
+   * when its last mapper does. Newer kernels restore the reservation of an anonymous page the
+   * owner of a private mapping unmaps, while no surplus pages exist: the page is marked
+   * restore-reserve and its index leaves the private reserve map (counted unused again).
+   */
+  private unmapPte(mm: Mm, v: Vma, addr: number): void {
     const page = mm.ptes.get(addr);
     if (!page) return;
     mm.ptes.delete(addr);
     page.mappers--;
+    const b = this.behaviour;
+    if (
+      v.owner && v.resv && !v.shared && !page.cache && this.h.surplus === 0 && b.on('unmap-restores-reserve') &&
+      (page.mappers === 0 || b.on('unmap-restore-ignores-other-mappers'))
+    ) {
+      page.restoreReserve = true;
+      const idx = vmaIndex(v, addr);
+      if (vmaNeedsReservation(v, idx)) vmaAddReservation(v, idx);
+      else vmaEndReservation(v, idx);
+    }
     if (page.mappers === 0 && !page.cache) this.resv.freeFolio(page);
   }
 
   private unmapVma(mm: Mm, v: Vma): void {
-    for (let addr = v.start; addr < v.end; addr++) this.unmapPte(mm, addr);
+    for (let addr = v.start; addr < v.end; addr++) this.unmapPte(mm, v, addr);
     this.resv.closeVma(v);
     mm.remove(v);
     v.inode.vmas--;
     this.maybeEvict(v.inode);
   }
 
-  /** hugetlb_vmdelete_list: unmap file indices [from, to) from every VMA of the inode. */
+  /**
+   * hugetlb_vmdelete_list: unmap file indices [from, to) from every VMA of the inode, in the
+   * order of the inode's interval tree: by file offset, a fork's copy after its original.
+   */
   private zap(inode: Inode, from: number, to: number): void {
-    for (const mm of this.procs.values()) {
-      for (const v of mm.vmas) {
-        if (v.inode !== inode) continue;
-        const a = v.start + Math.max(0, from - v.pgoff);
-        const b = Math.min(v.end, v.start + Math.max(0, to - v.pgoff));
-        for (let addr = a; addr < b; addr++) this.unmapPte(mm, addr);
-      }
+    const vmas: [Mm, Vma, number][] = [];
+    let n = 0;
+    for (const mm of this.procs.values()) for (const v of mm.vmas) if (v.inode === inode) vmas.push([mm, v, n++]);
+    vmas.sort((x, y) => x[1].pgoff - y[1].pgoff || x[2] - y[2]);
+    for (const [mm, v] of vmas) {
+      const a = v.start + Math.max(0, from - v.pgoff);
+      const b = Math.min(v.end, v.start + Math.max(0, to - v.pgoff));
+      for (let addr = a; addr < b; addr++) this.unmapPte(mm, v, addr);
     }
   }
 
@@ -206,7 +240,7 @@ export class HugetlbModel implements MechanismModel {
         if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
         const addr = v.start + (idx - v.pgoff);
         if (mm.ptes.get(addr) !== page) continue;
-        this.unmapPte(mm, addr);
+        this.unmapPte(mm, v, addr);
         v.unmapped = true;
       }
     }
@@ -232,8 +266,8 @@ export class HugetlbModel implements MechanismModel {
       return OK;
     },
 
-    mount(this: HugetlbModel, _mm: Mm, a: Concrete<MountArgs>): Outcome {
-      if (this.mounts.has(a.as)) throw new ImplError('invalid', `mount '${a.as}' exists already`);
+    mount(this: HugetlbModel, mm: Mm, a: Concrete<MountArgs>): Outcome {
+      if (this.mounts.has(a.as) || mm.mounts.has(a.as)) throw new ImplError('invalid', `mount '${a.as}' exists already`);
       if (a.size !== undefined && a.min_size !== undefined && a.min_size > a.size) return errno('EINVAL');
       let spool: Subpool | null = null;
       if (a.size !== undefined || a.min_size !== undefined) {
@@ -241,52 +275,64 @@ export class HugetlbModel implements MechanismModel {
         // hugepage_new_subpool reserves min_size up front; the mount fails without it.
         if (a.min_size !== undefined && !this.h.acct(a.min_size)) return errno('ENOMEM');
       }
-      this.mounts.set(a.as, { name: a.as, spool });
+      const m: Mount = { name: a.as, spool };
+      this.mounts.set(a.as, m);
+      mm.mounts.set(a.as, m);
       return OK;
     },
 
-    umount(this: HugetlbModel, _mm: Mm, a: Concrete<UmountArgs>): Outcome {
-      const m = this.mount(a.mount);
+    umount(this: HugetlbModel, mm: Mm, a: Concrete<UmountArgs>): Outcome {
+      const m = this.mount(mm, a.mount);
+      if (m.gone) return errno('ENOENT'); // its directory went with the umount
       const inodes = [...this.files.values()].filter((f) => f.mount === m);
       if (inodes.some((f) => f.fds > 0 || f.vmas > 0)) return errno('EBUSY');
       for (const f of inodes) {
         f.linked = false;
         this.maybeEvict(f);
       }
-      // The subpool goes with the superblock and gives back its min_size reservation.
-      if (m.spool && m.spool.min !== NO_LIMIT) this.h.acct(-m.spool.min);
+      // The subpool goes with the superblock and gives back its min_size reservation, if it
+      // is free: nothing charged to it (size=), or its reserve back at min_size (min_size=
+      // only). Otherwise it is never released, nor its reservation given back.
+      if (m.spool && m.spool.min !== NO_LIMIT && subpoolIsFree(m.spool)) this.h.acct(-m.spool.min);
+      m.gone = true;
       this.mounts.delete(a.mount);
+      mm.mounts.delete(a.mount);
       return OK;
     },
 
     create(this: HugetlbModel, mm: Mm, a: Concrete<CreateArgs>): Outcome {
-      if (this.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
-      const f = new Inode(a.as, 'file', this.mount(a.mount));
+      if (this.files.has(a.as) || mm.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
+      const m = this.mount(mm, a.mount);
+      if (m.gone) return errno('ENOENT');
+      const f = new Inode(a.as, 'file', m);
       f.fds = 1;
       mm.fds.add(a.as);
+      mm.files.set(a.as, f);
       this.files.set(a.as, f);
       return OK;
     },
 
     memfd_create(this: HugetlbModel, mm: Mm, a: Concrete<MemfdCreateArgs>): Outcome {
-      if (this.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
+      if (this.files.has(a.as) || mm.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
       const f = new Inode(a.as, 'memfd', null); // the internal mount: no subpool
       f.fds = 1;
       mm.fds.add(a.as);
+      mm.files.set(a.as, f);
       this.files.set(a.as, f);
       return OK;
     },
 
     close(this: HugetlbModel, mm: Mm, a: Concrete<FileArgs>): Outcome {
-      const f = this.file(a.file);
+      const f = this.file(mm, a.file);
       if (!mm.fds.delete(a.file)) return errno('EBADF');
       f.fds--;
       this.maybeEvict(f);
       return OK;
     },
 
-    unlink(this: HugetlbModel, _mm: Mm, a: Concrete<FileArgs>): Outcome {
-      const f = this.file(a.file);
+    unlink(this: HugetlbModel, mm: Mm, a: Concrete<FileArgs>): Outcome {
+      const f = this.file(mm, a.file);
+      if (f.kind === 'memfd') throw new ImplError('invalid', `file '${a.file}' is a memfd: it has no name to unlink`);
       if (!f.linked) return errno('ENOENT');
       f.linked = false;
       this.maybeEvict(f);
@@ -294,14 +340,14 @@ export class HugetlbModel implements MechanismModel {
     },
 
     ftruncate(this: HugetlbModel, mm: Mm, a: Concrete<FtruncateArgs>): Outcome {
-      const f = this.file(a.file);
+      const f = this.file(mm, a.file);
       if (!mm.fds.has(a.file)) return errno('EBADF');
       this.truncate(f, a.pages);
       return OK;
     },
 
     fallocate(this: HugetlbModel, mm: Mm, a: Concrete<FallocateArgs>): Outcome {
-      const f = this.file(a.file);
+      const f = this.file(mm, a.file);
       if (!mm.fds.has(a.file)) return errno('EBADF');
       const start = a.offset ?? 0;
       const end = start + a.pages;
@@ -330,7 +376,7 @@ export class HugetlbModel implements MechanismModel {
       const offset = a.offset ?? 0;
       let inode: Inode;
       if (a.file !== undefined) {
-        inode = this.file(a.file);
+        inode = this.file(mm, a.file);
         if (!mm.fds.has(a.file)) return errno('EBADF');
       } else {
         if (offset) throw new ImplError('invalid', 'an offset needs a file');
@@ -372,7 +418,7 @@ export class HugetlbModel implements MechanismModel {
     fork(this: HugetlbModel, mm: Mm, a: Concrete<ForkArgs>): Outcome {
       if (this.procs.has(a.as)) throw new ImplError('invalid', `process '${a.as}' exists already`);
       const child = mm.copy();
-      for (const name of child.fds) this.files.get(name)!.fds++;
+      for (const name of child.fds) child.files.get(name)!.fds++;
       this.procs.set(a.as, child);
       return OK;
     },
@@ -381,7 +427,7 @@ export class HugetlbModel implements MechanismModel {
       if (proc === 'main') throw new ImplError('invalid', 'the main process cannot exit; exit a forked child');
       for (const v of [...mm.vmas]) this.unmapVma(mm, v);
       for (const name of mm.fds) {
-        const f = this.files.get(name)!;
+        const f = mm.files.get(name)!;
         f.fds--;
         this.maybeEvict(f);
       }
@@ -389,9 +435,10 @@ export class HugetlbModel implements MechanismModel {
       return OK;
     },
 
-    statfs(this: HugetlbModel, _mm: Mm, a: Concrete<StatfsArgs>): Outcome {
+    statfs(this: HugetlbModel, mm: Mm, a: Concrete<StatfsArgs>): Outcome {
       // f_blocks - f_bfree is the subpool's used count; without a subpool both are 0.
-      const m = this.mount(a.mount);
+      const m = this.mount(mm, a.mount);
+      if (m.gone) return errno('ENOENT');
       return value(m.spool ? m.spool.used : 0);
     },
 

@@ -8,6 +8,8 @@ export interface Mount {
   name: string;
   /** Present with size= or min_size=. */
   spool: Subpool | null;
+  /** Unmounted: its directory is gone, so a process still naming it gets ENOENT. */
+  gone?: boolean;
 }
 
 /** One huge page in use (free pages are only counted, in the hstate). */
@@ -81,14 +83,40 @@ export const vmaIndex = (v: Vma, addr: number): number => v.pgoff + (addr - v.st
 
 export type { Extent as Mapping } from '../core/named.ts';
 
+/** Where top-down placement starts (mmap_base), in huge pages. */
+const MMAP_TOP = 1 << 30;
+
 export class Mm extends AddressSpace<Vma> {
   /** Page-table entries by address. */
   ptes = new Map<number, HPage>();
   /** Files this process holds a descriptor for, by name. */
   fds = new Set<string>();
+  /**
+   * The process's table of file names (as the probe keeps one per process, inherited at
+   * fork): the inode each name was made for, open or not, kept after the inode is gone.
+   */
+  files = new Map<string, Inode>();
+  /** The process's table of mount names, inherited at fork like the file table. */
+  mounts = new Map<string, Mount>();
 
   constructor() {
     super(1 << 20, 1 << 20);
+  }
+
+  /**
+   * Top-down placement (the default mmap layout): the highest gap below mmap_base that fits,
+   * so a new mapping can reuse a hole a munmap left, as the kernel places it. The search asks
+   * for the length plus the alignment slack (a huge page less a base page): between huge-page
+   * aligned hugetlb VMAs a gap of n pages takes a mapping of at most n - 1 pages, at its top.
+   */
+  override place(pages: number): number {
+    let top = MMAP_TOP;
+    for (let i = this.vmas.length - 1; i >= 0; i--) {
+      const v = this.vmas[i]!;
+      if (v.end <= top && top - v.end >= pages + 1) return top - pages;
+      top = Math.min(top, v.start);
+    }
+    return top - pages;
   }
 
   /** The pieces of a split private VMA share its reserve map. */
@@ -104,6 +132,8 @@ export class Mm extends AddressSpace<Vma> {
     child.ptes = new Map([...this.ptes].filter(([addr]) => kept.some((v) => v.start <= addr && addr < v.end)));
     for (const p of child.ptes.values()) p.mappers++;
     child.fds = new Set(this.fds);
+    child.files = new Map(this.files);
+    child.mounts = new Map(this.mounts);
     return child;
   }
 }

@@ -1,9 +1,10 @@
 // Reservation processing (hugetlbfs_reserv.rst): creating reservations at mmap, consuming
 // them at fault, giving them back at free, unmap, truncate, hole punch and eviction.
+import type { Behaviour } from '../core/switches.ts';
 import type { Hstate } from './hstate.ts';
 import type { HPage, Inode } from './objects.ts';
 import { LONG_MAX, ResvMap } from './resv-map.ts';
-import { subpoolGet, subpoolPut, subpoolUnget } from './subpool.ts';
+import { subpoolGet, subpoolPut, subpoolUnget, type Subpool } from './subpool.ts';
 
 /** What the reservation helpers need of a VMA (fallocate passes a pseudo shared VMA). */
 export interface ResvVma {
@@ -59,7 +60,16 @@ export interface AllocHooks {
 }
 
 export class Reservations {
-  constructor(readonly h: Hstate) {}
+  constructor(
+    readonly h: Hstate,
+    /** The kernel behaviour switches of the model (none when absent: the document alone). */
+    readonly behaviour?: Behaviour,
+  ) {}
+
+  /** Whether a kernel behaviour switch is on (and so shapes the result). */
+  private on(name: string): boolean {
+    return this.behaviour?.on(name) ?? false;
+  }
 
   /**
    * hugetlb_reserve_pages for [from, to) of an inode; vma null is a shm-style shared
@@ -81,7 +91,10 @@ export class Reservations {
     const gbl = subpoolGet(spool, chg);
     let ok = gbl !== 'ENOMEM';
     if (gbl !== 'ENOMEM' && !this.h.acct(gbl)) {
-      subpoolUnget(spool, chg, gbl); // hand the pages back to the subpool as they were
+      // Hand the pages back to the subpool as they were. Older kernels put all chg pages
+      // back and ignore what the subpool says to give back globally.
+      if (this.on('failed-reserve-refills-subpool-reserve')) subpoolPut(spool, chg);
+      else subpoolUnget(spool, chg, gbl);
       ok = false;
     }
     if (!ok) {
@@ -139,14 +152,18 @@ export class Reservations {
       }
       gblChg = r;
     }
-    if (!this.h.allocPage(gblChg === 0)) {
+    // A global reservation is taken when none has to be found (gbl_chg 0). Older kernels ask
+    // vma_has_reserves instead, which says no for a VMA without reservations of its own (a
+    // MAP_NORESERVE private mapping, a child's private mapping) even when the subpool's
+    // min_size reserve supplied the page.
+    const ownless = !v.shared && !v.owner;
+    const useReserve = gblChg === 0 && !(ownless && this.on('subpool-reserve-needs-vma-reserve'));
+    if (!this.h.allocPage(useReserve)) {
       vmaEndReservation(v, idx);
-      // Undo the subpool charge. (Mainline keeps it when the subpool gave no reserve, leaking
-      // a used page on a size= mount; the document has the failed fault change nothing.)
-      if (mapChg !== 'reuse') subpoolUnget(spool, 1, gblChg);
+      if (mapChg !== 'reuse') this.failedAllocPut(spool, gblChg);
       return null;
     }
-    const page: HPage = { restoreReserve: gblChg === 0, spool, mappers: 0, cache: null };
+    const page: HPage = { restoreReserve: useReserve, spool, mappers: 0, cache: null };
     if (mapChg === 'enforced') {
       vmaEndReservation(v, idx); // the map already records idx as consumed
     } else {
@@ -161,6 +178,18 @@ export class Reservations {
     return page;
   }
 
+  /** Undoes the subpool charge of an allocation that found no page. */
+  private failedAllocPut(spool: Subpool | null, gblChg: number): void {
+    if (this.on('failed-fault-refills-subpool-reserve')) {
+      subpoolPut(spool, 1); // what the subpool says to give back globally is ignored
+    } else if (this.on('failed-fault-keeps-subpool-charge')) {
+      // Only a page the subpool's own reserve supplied is put back (and given back).
+      if (gblChg === 0) this.h.acct(-subpoolPut(spool, 1));
+    } else {
+      subpoolUnget(spool, 1, gblChg); // the document: the failed fault changes nothing
+    }
+  }
+
   /** free_huge_folio. */
   freeFolio(page: HPage): void {
     let restore = page.restoreReserve;
@@ -168,7 +197,8 @@ export class Reservations {
     // A restored reservation keeps its subpool charge; otherwise the subpool may still want
     // the page to keep its reserve at min_size (put returns 0), which restores one too.
     if (!restore && subpoolPut(page.spool, 1) === 0) restore = true;
-    this.h.freePage(restore);
+    const keep = !(restore && this.h.surplus > 0 && this.on('restored-reserve-page-freed-as-surplus'));
+    this.h.freePage(restore, keep);
   }
 
   /**

@@ -57,6 +57,17 @@ export class Subpool {
   }
 }
 
+/**
+ * subpool_is_free: whether the subpool, its mount gone, may be released (and its min_size
+ * reservation given back): nothing charged to a size= subpool, or a min_size-only subpool's
+ * reserve back at its minimum.
+ */
+export function subpoolIsFree(s: Subpool): boolean {
+  if (s.max !== NO_LIMIT) return s.used === 0;
+  if (s.min !== NO_LIMIT) return s.rsv === s.min;
+  return true;
+}
+
 /** With no subpool (plain mounts, MAP_HUGETLB, memfd) get/put hand back their argument. */
 export function subpoolGet(spool: Subpool | null, delta: number): number | 'ENOMEM' {
   return spool ? spool.get(delta) : delta;

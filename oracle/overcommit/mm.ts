@@ -162,15 +162,15 @@ export class Mm extends AddressSpace<Vma> {
 
   /**
    * Where mremap moves a mapping (get_unmapped_area): the top of the highest gap it fits,
-   * THP-aligned for private anonymous memory of whole PMDs and private /dev/zero of one PMD
-   * or more (kernels since 6.7).
+   * THP-aligned when the caller says so (private anonymous memory of whole PMDs; private
+   * /dev/zero and disk files of one PMD or more, on newer kernels).
    */
-  placeMoved(v: Vma, thp: { anon: boolean; zero: boolean }): void {
+  placeMoved(v: Vma, thp: { anon: boolean; file: boolean }): void {
     const pages = v.end - v.start;
-    const zero = v.obj?.kind === 'zero' && !v.shared;
     const anon = v.obj === null && !v.shared;
-    const aligned = (thp.anon && anon && pages % PMD_PAGES === 0) || (thp.zero && zero && pages >= PMD_PAGES);
-    v.start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (zero ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
+    const aligned = (thp.anon && anon) || thp.file;
+    // A file's mapping is aligned so that its offset in the file falls on a PMD boundary.
+    v.start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (v.obj ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
     v.end = v.start + pages;
     this.insert(v);
     this.settle(v.start, v.end);

@@ -341,9 +341,13 @@ export class OvercommitModel implements MechanismModel {
       const [piece] = mm.isolate(m.start, m.start + oldPages);
       mm.remove(piece!);
       piece!.end = piece!.start + newPages;
-      const anon = piece!.obj === null && newPages % PMD_PAGES === 0;
-      const zero = piece!.obj?.kind === 'zero' && newPages >= PMD_PAGES;
-      mm.placeMoved(piece!, { anon: anon && this.behaviour.on('thp-aligned-placement'), zero: zero && this.behaviour.on('thp-aligned-zero-placement') });
+      const o = piece!.obj;
+      const anon = o === null && !piece!.shared && newPages % PMD_PAGES === 0;
+      const file = newPages >= PMD_PAGES && ((o?.kind === 'zero' && !piece!.shared) || (o?.kind === 'file' && !o.noreserve));
+      mm.placeMoved(piece!, {
+        anon: anon && this.behaviour.on('thp-aligned-placement'),
+        file: file && this.behaviour.on('thp-aligned-file-placement'),
+      });
       m.start = piece!.start;
       m.pages = newPages;
       return OK;

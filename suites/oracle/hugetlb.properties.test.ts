@@ -22,7 +22,7 @@ export class Driver {
   private n = 0;
 
   constructor(config: HugetlbConfig) {
-    this.model = new HugetlbModel(config, { kernel: '6.18' });
+    this.model = new HugetlbModel(config, { kernel: 'documented' });
   }
 
   private run(step: StepRequest) {
@@ -59,9 +59,13 @@ export class Driver {
         },
       });
     }
-    const idle = [...m.mounts.keys()].filter((name) => ![...m.files.values()].some((f) => f.mount?.name === name && (f.fds > 0 || f.vmas > 0)));
+    // Mount and file names live in each process's table, as the probe keeps them: mounts
+    // and named files are made and removed by main, so main knows every one of them.
+    const main = m.procs.get('main')!;
+    const mounts = [...main.mounts.keys()];
+    const idle = mounts.filter((name) => ![...m.files.values()].some((f) => f.mount?.name === name && (f.fds > 0 || f.vmas > 0)));
     if (idle.length) out.push({ name: 'umount', run: (r) => ({ op: 'umount', args: { mount: pick(idle, r) } }) });
-    if (m.mounts.size) out.push({ name: 'create', run: (r) => ({ op: 'create', args: { as: `f${this.n++}`, mount: pick([...m.mounts.keys()], r) }, proc: pick(procs, r) }) });
+    if (mounts.length) out.push({ name: 'create', run: (r) => ({ op: 'create', args: { as: `f${this.n++}`, mount: pick(mounts, r) } }) });
 
     const withFd = procs.flatMap((p) => [...m.procs.get(p)!.fds].map((f) => [p, f] as const));
     if (withFd.length) {
@@ -87,7 +91,7 @@ export class Driver {
         },
       });
     }
-    const linked = [...m.files.values()].filter((f) => f.linked).map((f) => f.name);
+    const linked = [...main.files.values()].filter((f) => f.linked).map((f) => f.name);
     if (linked.length) out.push({ name: 'unlink', run: (r) => ({ op: 'unlink', args: { file: pick(linked, r) } }) });
 
     const maps = procs.flatMap((p) =>
@@ -131,8 +135,8 @@ export class Driver {
     const main = m.procs.get('main')!;
     for (const [map] of main.maps) if (main.vmas.length) this.run({ op: 'munmap', args: { map }, proc: 'main' });
     for (const f of [...main.fds]) this.run({ op: 'close', args: { file: f } });
-    for (const f of [...m.files.values()]) if (f.linked) this.run({ op: 'unlink', args: { file: f.name } });
-    for (const mnt of [...m.mounts.keys()]) this.run({ op: 'umount', args: { mount: mnt } });
+    for (const f of [...main.files.values()]) if (f.linked) this.run({ op: 'unlink', args: { file: f.name } });
+    for (const mnt of [...main.mounts.keys()]) this.run({ op: 'umount', args: { mount: mnt } });
   }
 
   /** Every reserve map alive: inodes' and private VMAs'. */

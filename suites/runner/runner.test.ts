@@ -77,7 +77,7 @@ describe('mmspec run', () => {
     // A wrong table: anonymous private writable memory is charged, not free.
     const t = smallTable();
     (t.scenarios[0]!.steps[0]!.expect as { observe: Record<string, unknown> }).observe = { Committed_AS: { delta: 0 } };
-    const r = cli(['run', '--tables', tempTables({ 'overcommit/a.json': t })]);
+    const r = cli(['run', '--no-spec-tables', '--tables', tempTables({ 'overcommit/a.json': t })]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('FAIL overcommit.test.private-rw');
     expect(r.stdout).toContain('How It Works: "PRIVATE WRITABLE - size of mapping per instance"');

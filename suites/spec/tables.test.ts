@@ -92,7 +92,7 @@ describe('malformed tables', () => {
 
   it('reach the user as one clear message, exit 2 and no stack trace', () => {
     const dir = tempTables({ 'overcommit/a.json': smallTable({ kernels: 'six' }) });
-    const r = cli(['run', '--tables', dir]);
+    const r = cli(['run', '--no-spec-tables', '--tables', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("scenario 'overcommit.test.private-rw': /kernels");
     expect(r.stderr).not.toMatch(/\n\s+at /);

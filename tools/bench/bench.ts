@@ -9,6 +9,10 @@ import { projectRoot } from '../paths.ts';
 import { runScenarios } from '../runner/run.ts';
 import { loadScenarios } from '../spec/tables.ts';
 import { join } from 'node:path';
+import { MECHANISMS } from '../../oracle/index.ts';
+import { fuzz } from '../fuzz/engine.ts';
+import { linuxImplementation } from '../linux/impl.ts';
+import { mechanisms } from '../spec/mechanisms.ts';
 
 const scenarios = loadScenarios();
 
@@ -163,3 +167,30 @@ const large = regionNsPerOp(1_000_000, 400_000);
 console.log(`reserve map, region_chg+region_add at 10^3 vs 10^6 regions (log2 n grows 2.0x):`);
 console.log(`  nodes visited per op: ${small.visits.toFixed(1)} vs ${large.visits.toFixed(1)}: ratio ${(large.visits / small.visits).toFixed(2)}`);
 console.log(`  time per op:          ${small.ns.toFixed(0)} ns vs ${large.ns.toFixed(0)} ns: ratio ${(large.ns / small.ns).toFixed(2)}`);
+
+/** Differential fuzzing throughput of one mechanism: A against the oracle as A's kernel. */
+async function fuzzThroughput(mechanism: string, a: Implementation, count: number, disposable: boolean): Promise<string> {
+  const report = await fuzz({
+    spec: mechanisms().get(mechanism)!, generate: MECHANISMS[mechanism]!.generator!.generate,
+    a, b: new OracleImplementation(), seed: 99, count, length: [12, 25], disposable,
+    confirmations: 0, shrinkBudget: 0,
+  });
+  const s = report.elapsedMs / 1000;
+  return `${fmt(report.sequences / s)} sequences/s, ${fmt(report.steps / s)} steps/s (${report.sequences} sequences)`;
+}
+
+for (const m of ['overcommit', 'hugetlb']) {
+  console.log(`fuzz ${m}, oracle against oracle: ${await fuzzThroughput(m, new OracleImplementation(), 2000, true)}`);
+}
+if (process.getuid?.() === 0 && process.env.MMSPEC_ALLOW_HOST_CHANGES === '1') {
+  for (const m of ['overcommit', 'hugetlb']) {
+    const host = await linuxImplementation({ allowHostChanges: true });
+    try {
+      console.log(`fuzz ${m}, host kernel against oracle: ${await fuzzThroughput(m, host, 300, false)}`);
+    } finally {
+      await host.dispose?.();
+    }
+  }
+} else {
+  console.log('fuzz against the host kernel: skipped (needs root and MMSPEC_ALLOW_HOST_CHANGES=1)');
+}

@@ -3,11 +3,11 @@ import { paragraphOf } from '../cite/rst.ts';
 import { MECHANISMS } from '../../oracle/index.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
 import { runScenarios } from '../runner/run.ts';
-import { loadScenarios } from '../spec/tables.ts';
+import { loadScenarios, tablesFrom } from '../spec/tables.ts';
 import { UserError } from './errors.ts';
 
-export async function explainCommand(id: string, o: { kernel?: string; docs?: string; tables?: string }): Promise<number> {
-  const all = loadScenarios(o.tables);
+export async function explainCommand(id: string, o: { kernel?: string; docs?: string; tables?: string[]; specTables?: boolean }): Promise<number> {
+  const all = loadScenarios(tablesFrom(o));
   const s = all.find((x) => x.id === id);
   if (!s) {
     const near = all.filter((x) => x.id.includes(id) || id.includes(x.id.split('.').slice(0, 2).join('.'))).slice(0, 5);

@@ -37,7 +37,9 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   if (!gen) throw new UserError(`mechanism '${o.mechanism}' has no sequence generator yet`);
   const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : int(o.seed, 'seed', 0);
   const count = int(o.count, 'count', 1);
-  const length = int(o.length, 'length', 1);
+  const range = /^(\d+)-(\d+)$/.exec(o.length);
+  const length: number | [number, number] = range ? [int(range[1]!, 'length', 1), int(range[2]!, 'length', 1)] : int(o.length, 'length', 1);
+  if (Array.isArray(length) && length[0] > length[1]) throw new UserError(`--length ${o.length}: the range must go from small to large`);
   const timeoutMs = int(o.timeout, 'timeout', 1) * 1000;
   const a = await resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
   const b = await resolveImplementation(o.against, { timeoutMs, allowHostChanges: o.allowHostChanges });
@@ -66,7 +68,7 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     const infoB = await b.describe();
     const kernelOf = infoA.kernel ?? o.kernel;
     process.stderr.write(
-      `mmspec fuzz: ${o.mechanism}, seed ${seed}, ${count} sequences of ${length} steps: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
+      `mmspec fuzz: ${o.mechanism}, seed ${seed}, ${count} sequences of ${Array.isArray(length) ? length.join('–') : length} steps: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
     );
     report = await fuzz({
       spec, generate: gen.generate, a, b, seed, count, length, kernel: o.kernel,

@@ -13,6 +13,7 @@ import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
 import { replayJournal } from '../linux/guard.ts';
 import { ImplFailure } from '../impl/types.ts';
+import { loadMechanisms } from '../../oracle/index.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -32,7 +33,8 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(new Option('--reporter <kind>', 'output format').choices(['pretty', 'json', 'junit']).default('pretty'))
     .option('--output <file>', 'write the json/junit report to this file instead of stdout')
     .option('--timeout <seconds>', 'per-request timeout for exec implementations', '30')
-    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .option('--tables <dir>', 'more scenario tables (a folder or a file) besides spec/tables, e.g. fixtures/divergences (repeatable)', collect)
+    .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .option('-v, --verbose', 'show the reason of every skip')
     .action(async (o) => setExit(await runCommand(o)));
@@ -52,7 +54,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--against <spec>', "implementation B; default: the oracle behaving as A's kernel, set up as A's machine", 'oracle')
     .option('--seed <n>', 'the campaign seed (default: random, printed); the same seed gives the same sequences')
     .option('--count <n>', 'sequences to run', '100')
-    .option('--length <n>', 'steps per sequence', '20')
+    .option('--length <n>', 'steps per sequence, or a range such as 12-25', '12-25')
     .option('--kernel <version>', 'kernel release the models behave as when A is a model (default 6.18)')
     .option('--out <dir>', 'where divergence rows go (default fixtures/divergences/<mechanism>)')
     .option('--no-write', 'do not write divergence rows')
@@ -91,7 +93,8 @@ export function program(setExit: (code: number) => void): Command {
     .option('--filter <glob>', 'only scenario ids matching this glob')
     .addOption(new Option('--level <level>', 'only this level').choices(['must', 'should', 'may', 'quirk', 'erratum']))
     .option('--json', 'print JSON')
-    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
+    .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .action((o) => setExit(listCommand(o)));
 
   p.command('explain')
@@ -99,7 +102,8 @@ export function program(setExit: (code: number) => void): Command {
     .argument('<id>', 'scenario id')
     .option('--kernel <version>', 'kernel release the oracle behaves as')
     .option('--docs <dir>', 'Documentation tree for the cited text')
-    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
+    .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .action(async (id, o) => setExit(await explainCommand(id, o)));
 
   p.command('serve')
@@ -112,7 +116,8 @@ export function program(setExit: (code: number) => void): Command {
   p.command('cite')
     .description('check that every quote appears in its document section')
     .option('--docs <dir>', 'Documentation tree (default: $MMSPEC_DOCS, ../shared/docs/linux, Debian linux-doc-6.12)')
-    .option('--tables <dir>', 'scenario tables to use instead of spec/tables')
+    .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
+    .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .action((o) => setExit(citeCommand(o)));
 
   return p;
@@ -127,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     if (restored) process.stderr.write(`mmspec: ${restored}\n`);
   }
   try {
+    await loadMechanisms();
     await program((c) => (code = c)).parseAsync(argv);
     return code;
   } catch (e) {

@@ -1,6 +1,6 @@
 import { DEFAULT_MODEL_KERNEL } from '../../oracle/core/kernel.ts';
 import { resolveImplementation } from '../impl/resolve.ts';
-import { loadScenarios } from '../spec/tables.ts';
+import { loadScenarios, tablesFrom } from '../spec/tables.ts';
 import { jsonReport, junitReport, prettyFooter, prettyResult } from '../runner/report.ts';
 import { runScenarios, selectScenarios } from '../runner/run.ts';
 import { UserError, writeOut } from './errors.ts';
@@ -13,7 +13,7 @@ export interface RunFlags {
   reporter: 'pretty' | 'json' | 'junit';
   output?: string;
   timeout: string;
-  tables?: string;
+  tables?: string[]; specTables?: boolean;
   verbose?: boolean;
   allowHostChanges?: boolean;
 }
@@ -21,7 +21,7 @@ export interface RunFlags {
 export async function runCommand(o: RunFlags): Promise<number> {
   const timeout = Number(o.timeout);
   if (!(timeout > 0)) throw new UserError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
-  const all = loadScenarios(o.tables);
+  const all = loadScenarios(tablesFrom(o));
   const known = new Set(all.map((s) => s.mechanism));
   for (const m of o.mechanism ?? []) if (!known.has(m)) throw new UserError(`unknown mechanism '${m}' (known: ${[...known].join(', ')})`);
   const scenarios = selectScenarios(all, { mechanisms: o.mechanism, filter: o.filter });

@@ -19,7 +19,8 @@ export interface FuzzOptions {
   b: Implementation;
   seed: number;
   count: number;
-  length: number;
+  /** Steps per sequence: a number, or a range each sequence draws its length from. */
+  length: number | [number, number];
   /** The kernel release models behave as (A's own when it is a kernel). */
   kernel?: string;
   /** May sequences leave a machine in a state only a reboot clears? (guests and models) */
@@ -73,7 +74,8 @@ export interface FuzzReport {
   mechanism: string;
   seed: number;
   count: number;
-  length: number;
+  /** Steps per sequence: a number, or a range each sequence draws its length from. */
+  length: number | [number, number];
   a: ImplementationInfo;
   b: ImplementationInfo;
   kernel: string | null;
@@ -113,7 +115,9 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
 
   for (let i = 0; i < o.count && !o.signal?.aborted; i++) {
     const seed = Random.derive(o.seed, i);
-    const c = o.generate(new Random(seed), { length: o.length, disposable: o.disposable });
+    const rng = new Random(seed);
+    const length = Array.isArray(o.length) ? rng.int(o.length[0], o.length[1]) : o.length;
+    const c = o.generate(rng, { length, disposable: o.disposable });
     const { ta, tb, diffs } = await both(c);
     if (ta.skip || ta.broken || tb?.skip || tb?.broken) {
       const why = ta.skip ?? ta.broken ?? tb?.skip ?? tb?.broken ?? '';

@@ -1,10 +1,12 @@
 // Host runs change machine-wide settings. The guard makes that safe: one run at a time
 // (a lock file), every knob snapshotted into an on-disk journal before anything changes,
 // and restored on success, failure, SIGINT and SIGTERM — or, after SIGKILL, by the next start.
-// The same goes for the hugetlbfs mounts the probe makes under <state dir>/mnt.
+// The same goes for the mounts the probe makes under <state dir>/mnt (of the file systems the
+// mechanisms declare, tools/probe/<name>/mechanism.json).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { probeMechanisms } from '../probe/registry.ts';
 import { KNOBS, restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
 
 export const STATE_DIR = process.env.MMSPEC_HOST_STATE ?? '/run/mmspec';
@@ -41,11 +43,12 @@ export const MOUNTS: MountOps = {
 const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /**
- * Lazily unmounts every hugetlbfs mount still mounted under dir/mnt (the probe's mount points)
- * and removes the mount points. Returns the ones it found.
+ * Lazily unmounts every mount of a file system the mechanisms mount still mounted under dir/mnt
+ * (the probe's mount points) and removes the mount points. Returns the ones it found.
  */
 export function releaseMounts(dir = STATE_DIR, ops: MountOps = MOUNTS): string[] {
   const root = join(dir, 'mnt') + '/';
+  const fstypes = new Set(probeMechanisms().flatMap((m) => m.mounts));
   let table: string;
   try {
     table = readFileSync(ops.table, 'utf8');
@@ -55,7 +58,7 @@ export function releaseMounts(dir = STATE_DIR, ops: MountOps = MOUNTS): string[]
   const found = table
     .split('\n')
     .map((line) => line.split(' '))
-    .filter((f) => f[2] === 'hugetlbfs' && f[1] !== undefined)
+    .filter((f) => f[2] !== undefined && fstypes.has(f[2]) && f[1] !== undefined)
     .map((f) => unescapeMount(f[1]!))
     .filter((p) => p.startsWith(root))
     .reverse(); // the latest mount first
@@ -82,7 +85,7 @@ export function replayJournal(dir = STATE_DIR, mounts: MountOps = MOUNTS): strin
   const unmounted = releaseMounts(dir, mounts); // first: a pool shrinks only once its pages are free
   const stuck = restoreKnobs(j.knobs);
   rmSync(file);
-  return `restored ${Object.keys(j.knobs).length} settings left by an interrupted run (pid ${j.pid}, ${j.started})${unmounted.length ? `, unmounted ${unmounted.length} hugetlbfs mounts` : ''}${stuck.length ? `; not restored: ${stuck.join(', ')}` : ''}`;
+  return `restored ${Object.keys(j.knobs).length} settings left by an interrupted run (pid ${j.pid}, ${j.started})${unmounted.length ? `, unmounted ${unmounted.length} mounts` : ''}${stuck.length ? `; not restored: ${stuck.join(', ')}` : ''}`;
 }
 
 export class HostGuard {
@@ -124,11 +127,11 @@ export class HostGuard {
     this.handlers.push(['exit', onExit]);
   }
 
-  /** Unmounts the probe's hugetlbfs mounts, restores every knob, drops the journal and the lock. Safe to call more than once. */
+  /** Unmounts the probe's mounts, restores every knob, drops the journal and the lock. Safe to call more than once. */
   release(): void {
     if (!this.snap) return;
     const unmounted = releaseMounts(this.dir, this.mounts);
-    if (unmounted.length) this.log(`unmounted hugetlbfs left mounted: ${unmounted.join(', ')}`);
+    if (unmounted.length) this.log(`unmounted what was left mounted: ${unmounted.join(', ')}`);
     const stuck = restoreKnobs(this.snap);
     if (stuck.length) this.log(`could not restore: ${stuck.join(', ')}`);
     this.snap = undefined;

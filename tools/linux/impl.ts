@@ -9,8 +9,7 @@ import { HostGuard } from './guard.ts';
 import { KNOBS } from './knobs.ts';
 
 export const HOST_CHANGES =
-  'it writes machine-wide settings while scenarios run (vm.overcommit_*, vm.*_reserve_kbytes, ' +
-  'vm.nr_hugepages, KSM and THP knobs, hugetlbfs mounts) and restores each one afterwards';
+  'it writes machine-wide settings while scenarios run (the knobs listed below, and mounts under /run/mmspec) and restores each one afterwards';
 
 export function allowHostChanges(flag: boolean | undefined): boolean {
   return !!flag || process.env.MMSPEC_ALLOW_HOST_CHANGES === '1';

@@ -1,16 +1,10 @@
-// Machine-wide settings a host run may change, and how to put them back.
+// Machine-wide settings a host run may change, and how to put them back. The list is the
+// mechanisms' own (tools/probe/<name>/mechanism.json), as the probe's restore uses it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { allKnobs } from '../probe/registry.ts';
 
-const VM = '/proc/sys/vm/';
-const KSM = '/sys/kernel/mm/ksm/';
-const THP = '/sys/kernel/mm/transparent_hugepage/';
-
-/** Every knob a probe step or config may write. Order matters on restore (see restoreKnobs). */
-export const KNOBS: string[] = [
-  ...['overcommit_memory', 'overcommit_ratio', 'overcommit_kbytes', 'user_reserve_kbytes', 'admin_reserve_kbytes', 'nr_hugepages', 'nr_overcommit_hugepages'].map((k) => VM + k),
-  ...['run', 'sleep_millisecs', 'pages_to_scan', 'max_page_sharing', 'merge_across_nodes', 'use_zero_pages', 'smart_scan'].map((k) => KSM + k),
-  ...['enabled', 'defrag', 'shmem_enabled'].map((k) => THP + k),
-];
+/** Every knob a probe step or config may write, in restore order (see restoreOrder). */
+export const KNOBS: string[] = allKnobs().map((k) => k.path);
 
 export type Snapshot = Record<string, string>;
 
@@ -26,18 +20,29 @@ export function snapshotKnobs(paths = KNOBS): Snapshot {
   return s;
 }
 
-/** The order to write a snapshot back in: whichever of ratio and kbytes was non-zero goes last. */
+/**
+ * The order to write a snapshot back in: the knobs' own order, except that of two knobs that
+ * zero each other when written (overcommit_ratio and overcommit_kbytes), the one that was
+ * non-zero goes last.
+ */
 export function restoreOrder(snap: Snapshot): string[] {
   const paths = Object.keys(snap);
-  const ratio = paths.find((p) => p.endsWith('/overcommit_ratio'));
-  const kbytes = paths.find((p) => p.endsWith('/overcommit_kbytes'));
-  const last = kbytes && snap[kbytes] !== '0' ? kbytes : ratio;
-  return [...paths.filter((p) => p !== last), ...(last ? [last] : [])];
+  // A knob is found by its path, or (stand-in files in tests) by a path ending in its name.
+  const find = (name: string) => {
+    const k = allKnobs().find((x) => x.name === name);
+    return paths.find((p) => p === k?.path || p.endsWith(`/${name}`));
+  };
+  const last: string[] = [];
+  for (const k of allKnobs()) {
+    const p = find(k.name);
+    const q = k.zeroes ? find(k.zeroes) : undefined;
+    if (p && q && snap[p] !== '0' && snap[q] === '0') last.push(p);
+  }
+  return [...paths.filter((p) => !last.includes(p)), ...last];
 }
 
 /**
- * Writes every knob back. overcommit_ratio and overcommit_kbytes zero each other when written,
- * so the one that was non-zero goes last. Returns the knobs that did not take their old value.
+ * Writes every knob back, in restoreOrder. Returns the knobs that did not take their old value.
  */
 export function restoreKnobs(snap: Snapshot): string[] {
   const paths = Object.keys(snap);

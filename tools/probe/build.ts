@@ -1,14 +1,16 @@
-// Builds the native probe (tools/probe/*.c) and caches the binary under
-// ${XDG_CACHE_HOME:-~/.cache}/mmspec/probe/<sha256 of compiler, flags and sources>/probe[-static],
-// so it is rebuilt only when a source or a flag changes.
+// Builds the native probe — its core (tools/probe/*.c), each mechanism's folder
+// (tools/probe/<name>/*.c) and the table generated from the folders' mechanism.json — and
+// caches the binary under ${XDG_CACHE_HOME:-~/.cache}/mmspec/probe/<sha256 of compiler, flags
+// and sources>/probe[-static], so it is rebuilt only when a source or a flag changes.
 //
 //   node tools/bin/run-ts.js tools/probe/build.ts [--static]   prints the binary's path
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isExecutable, run, which } from '../core/host.ts';
+import { probeMechanisms, registrySource } from './registry.ts';
 
 export const PROBE_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 const FLAGS = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
@@ -34,21 +36,30 @@ export async function findCompiler(explicit?: string): Promise<string> {
 export async function buildProbe(opts: BuildProbeOptions = {}): Promise<string> {
   const cc = await findCompiler(opts.cc);
   const flags = opts.static ? [...FLAGS, '-static'] : FLAGS;
-  const files = (await readdir(PROBE_SOURCE_DIR)).filter((f) => /\.[ch]$/.test(f)).sort();
-  const sources = files.filter((f) => f.endsWith('.c'));
-  if (sources.length === 0) throw new Error(`no C sources in ${PROBE_SOURCE_DIR}`);
+  const core = (await readdir(PROBE_SOURCE_DIR)).filter((f) => /\.[ch]$/.test(f)).sort().map((f) => join(PROBE_SOURCE_DIR, f));
+  const mechanisms = probeMechanisms();
+  const own = (
+    await Promise.all(mechanisms.map(async (m) => (await readdir(m.dir)).filter((f) => /\.[ch]$/.test(f)).sort().map((f) => join(m.dir, f))))
+  ).flat();
+  const registry = registrySource();
+  const files = [...core, ...own];
+  if (!files.some((f) => f.endsWith('.c'))) throw new Error(`no C sources in ${PROBE_SOURCE_DIR}`);
 
   const hash = createHash('sha256');
-  hash.update(`${cc}\0${flags.join(' ')}\0`);
-  for (const f of files) hash.update(`${f}\0`).update(await readFile(join(PROBE_SOURCE_DIR, f))).update('\0');
+  hash.update(`${cc}\0${flags.join(' ')}\0${registry}\0`);
+  for (const f of files) hash.update(`${f}\0`).update(await readFile(f)).update('\0');
   const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const dir = join(cacheRoot, 'mmspec', 'probe', hash.digest('hex'));
   const out = join(dir, opts.static ? 'probe-static' : 'probe');
   if (isExecutable(out)) return out;
 
   await mkdir(dir, { recursive: true });
+  const gen = join(dir, `registry.gen-${process.pid}.c`);
+  await writeFile(gen, registry);
   const tmp = `${out}.tmp-${process.pid}`;
-  const { code, stderr } = await run(cc, [...flags, '-o', tmp, ...sources], { cwd: PROBE_SOURCE_DIR });
+  const sources = [...files.filter((f) => f.endsWith('.c')), gen];
+  const { code, stderr } = await run(cc, [...flags, `-I${PROBE_SOURCE_DIR}`, '-o', tmp, ...sources], { cwd: PROBE_SOURCE_DIR });
+  await rm(gen, { force: true });
   if (code !== 0) {
     await rm(tmp, { force: true });
     throw new Error(`compiling the probe failed (${cc} ${flags.join(' ')}, exit ${code}):\n${stderr.trimEnd()}`);

@@ -93,28 +93,80 @@ int sysctl_write(const char *name, const char *val) {
   return e;
 }
 
-const char *const knob_names[K_COUNT] = {"overcommit_memory",   "overcommit_ratio",    "overcommit_kbytes",
-                                         "nr_hugepages",        "user_reserve_kbytes", "admin_reserve_kbytes",
-                                         "nr_overcommit_hugepages"};
+/* ---- knobs (the table is generated from the mechanisms' folders) ---- */
+
+int knob_index(const char *name) {
+  for (int k = 0; probe_knobs[k].name; k++)
+    if (!strcmp(probe_knobs[k].name, name)) return k;
+  return -1;
+}
+
+int knob_read(int k, char *out, size_t outlen) {
+  int fd = open(probe_knobs[k].path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t n;
+  do n = read(fd, out, outlen - 1);
+  while (n < 0 && errno == EINTR);
+  int e = errno;
+  close(fd);
+  if (n < 0) return e;
+  out[n] = 0;
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = 0;
+  /* sysfs choice files ("always [madvise] never") read as the word in brackets */
+  char *lb = strchr(out, '['), *rb = lb ? strchr(lb, ']') : NULL;
+  if (lb && rb) {
+    size_t len = (size_t)(rb - lb - 1);
+    memmove(out, lb + 1, len);
+    out[len] = 0;
+  }
+  return 0;
+}
+
+int knob_write(int k, const char *val) {
+  int fd = open(probe_knobs[k].path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  size_t n = strlen(val);
+  ssize_t w;
+  do w = write(fd, val, n);
+  while (w < 0 && errno == EINTR);
+  int e = w < 0 ? errno : ((size_t)w == n ? 0 : EIO);
+  if (close(fd) && !e) e = errno;
+  return e;
+}
 
 static int knob_is(int k, const char *val) {
   char cur[KNOB_LEN];
-  return !sysctl_read(knob_names[k], cur, sizeof cur) && !strcmp(cur, val);
+  return !knob_read(k, cur, sizeof cur) && !strcmp(cur, val);
 }
 
-void knobs_restore(char saved[K_COUNT][KNOB_LEN]) {
-  if (!knob_is(K_MODE, saved[K_MODE])) sysctl_write(knob_names[K_MODE], saved[K_MODE]);
-  if (!knob_is(K_RATIO, saved[K_RATIO]) || !knob_is(K_KBYTES, saved[K_KBYTES])) {
-    int kb_last = strcmp(saved[K_KBYTES], "0") != 0;
-    int first = kb_last ? K_RATIO : K_KBYTES, last = kb_last ? K_KBYTES : K_RATIO;
-    sysctl_write(knob_names[first], saved[first]);
-    sysctl_write(knob_names[last], saved[last]);
+void knobs_restore(char saved[][KNOB_LEN]) {
+  /* A knob that zeroes another goes after it when it was the non-zero one. */
+  int last[MAX_KNOBS] = {0};
+  for (int k = 0; probe_knobs[k].name; k++) {
+    int other = probe_knobs[k].zeroes ? knob_index(probe_knobs[k].zeroes) : -1;
+    if (other >= 0 && strcmp(saved[k], "0") && !strcmp(saved[other], "0")) last[k] = 1;
   }
-  for (int k = K_HUGE; k < K_COUNT; k++)
-    if (!knob_is(k, saved[k])) sysctl_write(knob_names[k], saved[k]);
+  for (int pass = 0; pass < 2; pass++)
+    for (int k = 0; probe_knobs[k].name; k++) {
+      if (last[k] != pass) continue;
+      int other = probe_knobs[k].zeroes ? knob_index(probe_knobs[k].zeroes) : -1;
+      /* Of a pair, write both when either differs: each write zeroes the other. */
+      if (!knob_is(k, saved[k]) || (other >= 0 && !knob_is(other, saved[other]))) knob_write(k, saved[k]);
+    }
 }
 
-/* ---- hugetlbfs mount points ---- */
+void obs_put(sbuf *b, const char *key, long v, int *first) {
+  sb_printf(b, "%s\"%s\":%ld", *first ? "" : ",", key, v);
+  *first = 0;
+}
+
+const probe_mechanism *mechanism_named(const char *name) {
+  for (int k = 0; name && probe_mechanisms[k]; k++)
+    if (!strcmp(probe_mechanisms[k]->name, name)) return probe_mechanisms[k];
+  return NULL;
+}
+
+/* ---- mount points ---- */
 
 const char *mnt_base(void) {
   static char base[200];
@@ -140,7 +192,11 @@ static int mounts_take(char *line, const char *prefix) {
   char *sp = strchr(mp, ' ');
   if (!sp) return 0;
   *sp = 0;
-  if (strncmp(sp + 1, "hugetlbfs ", 10) || strncmp(mp, prefix, strlen(prefix))) return 0;
+  char *fs = sp + 1, *fe = strchr(fs, ' ');
+  if (fe) *fe = 0;
+  int ours = 0;
+  for (int k = 0; probe_fstypes[k] && !ours; k++) ours = !strcmp(fs, probe_fstypes[k]);
+  if (!ours || strncmp(mp, prefix, strlen(prefix))) return 0;
   if (umount2(mp, MNT_DETACH)) return 0;
   rmdir(mp);
   return 1;
@@ -313,5 +369,26 @@ int end_child(pid_t pid, long *delta) {
   long c1 = committed_as_kb();
   if (w < 0) return errno;
   *delta = c1 - c0;
+  return 0;
+}
+
+/* Whether a file system type is in /proc/filesystems. */
+int fs_supported(const char *fs) {
+  int fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[8192];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  size_t fl = strlen(fs);
+  for (char *line = buf; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    char *tab = strrchr(line, '\t');
+    const char *name = tab ? tab + 1 : line;
+    if (!strncmp(name, fs, fl) && !name[fl]) return 1;
+    line = nl ? nl + 1 : NULL;
+  }
   return 0;
 }

@@ -16,14 +16,14 @@
  * exit leave out the probe's own runtime memory (libc data, heap, stack), as
  * a scenario's process holds only the mappings its steps made. The relay
  * is a child subreaper, so it can wait for processes whose parent has exited.
- * A hugetlb session (ops_hugetlb.c) reports /proc/meminfo's HugePages_*
- * counts instead, and its mount steps make hugetlbfs mounts under
+ * What a session opens, observes and steps is its mechanism's
+ * (tools/probe/<name>/ops.c); mounts a mechanism makes go under
  * $MMSPEC_HOST_STATE/mnt (default /run/mmspec/mnt), named after the relay's
  * pid and the session.
  * `close`, end of input and SIGTERM/SIGINT/SIGHUP kill every session process,
- * unmount the session's hugetlbfs mounts and put the /proc/sys/vm knobs back
- * as they were before `open`. Session processes that find the relay gone
- * (SIGKILL) do the same unmounting and restoring themselves.
+ * unmount the session's mounts and put every knob back as it was before
+ * `open`. Session processes that find the relay gone (SIGKILL) do the same
+ * unmounting and restoring themselves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -70,28 +70,19 @@ static volatile sig_atomic_t nprocs;
 
 static struct {
   int open;
-  int mech; /* MECH_OVERCOMMIT | MECH_HUGETLB */
+  const probe_mechanism *mech;
   char id[16];
   long baseline, sum; /* Committed_AS at open (kB); sum of the measured deltas */
-  /* Huge pages others hold reserved when the session opened: the session sees
-   * the pool without them (counters reported net, nr_hugepages written plus). */
-  long hp_offset;
 } sess;
 /* The prefix of the session's hugetlbfs mount points ("" when none may exist). */
 static char sess_mnt[256];
 static int session_count;
 
-/* The knobs open and sysctl steps may change: their values before open. */
-static char knobs_orig[K_COUNT][KNOB_LEN];
+/* The knobs open and steps may change: their values before open. */
+static char knobs_orig[MAX_KNOBS][KNOB_LEN];
 static volatile sig_atomic_t knobs_saved;
 
-typedef struct {
-  const char *kind; /* "invalid" | "unsupported" | "internal" */
-  char msg[320];
-  char *detail; /* JSON text or NULL (malloc'ed) */
-} rpc_err;
-
-__attribute__((format(printf, 3, 4))) static int fail(rpc_err *e, const char *kind, const char *fmt, ...) {
+int relay_fail(rpc_err *e, const char *kind, const char *fmt, ...) {
   va_list ap;
   e->kind = kind;
   va_start(ap, fmt);
@@ -99,8 +90,9 @@ __attribute__((format(printf, 3, 4))) static int fail(rpc_err *e, const char *ki
   va_end(ap);
   return -1;
 }
+#define fail relay_fail
 
-/* ---- /proc/sys/vm knobs (async-signal-safe: used from the signal handler) ---- */
+/* ---- knobs (async-signal-safe: used from the signal handler) ---- */
 
 static void restore_knobs(void) {
   if (!knobs_saved) return;
@@ -125,7 +117,6 @@ static void end_session(void) {
   }
   nprocs = 0;
   sess.open = 0;
-  sess.hp_offset = 0;
   mounts_cleanup(sess_mnt);
   sess_mnt[0] = 0;
   restore_knobs();
@@ -187,54 +178,10 @@ static void respond(int has_id, long long id, const sbuf *result, const rpc_err 
 
 /* ---- observation ---- */
 
-static int is_one_of(const char *s, const char *const *list);
-
-/* The pool net of the pages others hold reserved (sess.hp_offset). */
-static long net_pool(const char *key, long v) {
-  static const char *const pooled[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "nr_hugepages", NULL};
-  return sess.open && v >= 0 && is_one_of(key, pooled) ? v - sess.hp_offset : v;
-}
-
 static void write_observation(sbuf *b) {
-  static const char *const mi_oc[] = {"CommitLimit",    "Committed_AS",   "MemTotal",       "SwapTotal",
-                                      "HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
-                                      "Hugepagesize",   NULL};
-  static const char *const vm_oc[] = {"overcommit_memory",   "overcommit_ratio",     "overcommit_kbytes",
-                                      "user_reserve_kbytes", "admin_reserve_kbytes", NULL};
-  static const char *const mi_ht[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd",
-                                      "HugePages_Surp",  "Hugepagesize",   NULL};
-  static const char *const vm_ht[] = {"nr_hugepages", "nr_overcommit_hugepages", NULL};
-  const int ht = sess.open && sess.mech == MECH_HUGETLB;
-  const char *const *mi_keys = ht ? mi_ht : mi_oc, *const *vm_keys = ht ? vm_ht : vm_oc;
-  const char *mi = meminfo_snapshot();
-  long ratio = -1, kbytes = -1;
-  char val[32], *end;
-  if (!sysctl_read("overcommit_ratio", val, sizeof val)) ratio = strtol(val, &end, 10);
-  if (!sysctl_read("overcommit_kbytes", val, sizeof val)) kbytes = strtol(val, &end, 10);
   int first = 1;
   sb_putc(b, '{');
-  for (size_t k = 0; mi_keys[k]; k++) {
-    long v = meminfo_field(mi, mi_keys[k]);
-    if (!strcmp(mi_keys[k], "Committed_AS") && sess.open) v = sess.baseline + sess.sum;
-    /* The limit as the pool net of others' reservations makes it (ratio mode only). */
-    if (!strcmp(mi_keys[k], "CommitLimit") && v >= 0 && sess.hp_offset && kbytes == 0 && ratio >= 0) {
-      long hp_pages = meminfo_field(mi, "Hugepagesize") / 4, total = meminfo_field(mi, "HugePages_Total");
-      long ram = meminfo_field(mi, "MemTotal") / 4, swap = meminfo_field(mi, "SwapTotal");
-      v = (ram - (total - sess.hp_offset) * hp_pages) * ratio / 100 * 4 + swap;
-    }
-    v = net_pool(mi_keys[k], v);
-    if (v < 0) continue;
-    sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", mi_keys[k], v);
-    first = 0;
-  }
-  for (size_t k = 0; vm_keys[k]; k++) {
-    if (sysctl_read(vm_keys[k], val, sizeof val)) continue;
-    long v = strtol(val, &end, 10);
-    if (end == val || *end) continue;
-    v = net_pool(vm_keys[k], v);
-    sb_printf(b, "%s\"%s\":%ld", first ? "" : ",", vm_keys[k], v);
-    first = 0;
-  }
+  if (sess.mech) sess.mech->observe(b, &first);
   sb_putc(b, '}');
 }
 
@@ -292,7 +239,7 @@ static int proc_call(int k, const sbuf *msg, int fd, jval **reply, rpc_err *e) {
   return 0;
 }
 
-static int spawn_main(rpc_err *e) {
+static int spawn_main(const char *params, rpc_err *e) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
     return fail(e, "internal", "socketpair: %s", errno_name(errno));
@@ -347,13 +294,16 @@ static int spawn_main(rpc_err *e) {
    * we die without ending the session); this also checks it is up. */
   sbuf msg = {0};
   sb_puts(&msg, "{\"op\":\"__knobs\",\"args\":{");
-  for (int k = 0; k < K_COUNT; k++) {
-    sb_printf(&msg, "%s\"%s\":", k ? "," : "", knob_names[k]);
+  for (int k = 0; probe_knobs[k].name; k++) {
+    sb_printf(&msg, "%s\"%s\":", k ? "," : "", probe_knobs[k].name);
     sb_jstrz(&msg, knobs_orig[k]);
   }
-  sb_printf(&msg, "},\"hp_offset\":%ld,\"mechanism\":\"%s\",\"mnt\":", sess.hp_offset,
-            sess.mech == MECH_HUGETLB ? "hugetlb" : "overcommit");
+  sb_puts(&msg, "},\"mechanism\":");
+  sb_jstrz(&msg, sess.mech->name);
+  sb_puts(&msg, ",\"mnt\":");
   sb_jstrz(&msg, sess_mnt);
+  sb_puts(&msg, ",\"params\":");
+  sb_puts(&msg, params && *params ? params : "{}");
   sb_putc(&msg, '}');
   jval *reply;
   int rc = proc_call(0, &msg, -1, &reply, e);
@@ -442,19 +392,6 @@ static int step_fork(int k, const jval *args, jval **reply, rpc_err *e) {
 
 /* Runs one step and appends its StepResult to out. */
 static int run_step(const jval *step, sbuf *out, rpc_err *e) {
-  static const char *const abi_oc[] = {"mmap",    "munmap", "mprotect", "mremap", "brk", "touch",
-                                       "madvise", "fork",   "exit",     "sysctl", NULL};
-  static const char *const internal_oc[] = {"vm_enough_memory", "vm_unacct_memory", NULL};
-  static const char *const abi_ht[] = {"sysctl", "mount",     "umount",    "create", "memfd_create",
-                                       "close",  "unlink",    "ftruncate", "fallocate", "mmap",
-                                       "munmap", "touch",     "fork",      "exit",   "statfs", NULL};
-  static const char *const internal_ht[] = {
-      "resv_map_new",          "region_chg",          "region_add",           "region_abort",
-      "region_del",            "region_count",        "resv_map_regions",     "vma_needs_reservation",
-      "vma_commit_reservation", "vma_end_reservation", "vma_add_reservation",  "subpool_new",
-      "hugepage_subpool_get_pages", "hugepage_subpool_put_pages", "hugetlb_acct_memory", NULL};
-  const int ht = sess.mech == MECH_HUGETLB;
-  const char *const *abi_ops = ht ? abi_ht : abi_oc, *const *internal_ops = ht ? internal_ht : internal_oc;
   if (!step || step->t != J_OBJ) return fail(e, "invalid", "a step must be an object");
   for (const jval *m = step->child; m; m = m->next)
     if (strcmp(m->key, "op") && strcmp(m->key, "args") && strcmp(m->key, "proc"))
@@ -466,9 +403,6 @@ static int run_step(const jval *step, sbuf *out, rpc_err *e) {
   if (!args || args->t != J_OBJ) return fail(e, "invalid", "step.args must be an object");
   if (pv && pv->t != J_STR) return fail(e, "invalid", "step.proc must be a string");
   const char *pname = pv ? pv->s : "main";
-  if (is_one_of(op, internal_ops))
-    return fail(e, "unsupported", "'%s' is an internal op; a real kernel offers only the abi layer", op);
-  if (!is_one_of(op, abi_ops)) return fail(e, "unsupported", "op '%.64s' is not implemented", op);
   int k = find_proc(pname);
   if (k < 0) return fail(e, "invalid", "no live process named '%.64s'", pname);
 
@@ -522,9 +456,7 @@ static int run_step(const jval *step, sbuf *out, rpc_err *e) {
 static char *kconfig_json; /* cached "{...}" or "" when unavailable */
 
 static void load_kconfig(void) {
-  static const char *const want[] = {"CONFIG_NUMA",        "CONFIG_KSM",       "CONFIG_TRANSPARENT_HUGEPAGE",
-                                     "CONFIG_HUGETLBFS",   "CONFIG_MEMORY_FAILURE", "CONFIG_LRU_GEN",
-                                     "CONFIG_MIGRATION",   "CONFIG_DEBUG_FS",  NULL};
+  const char *const *want = probe_kconfig;
   if (kconfig_json) return;
   kconfig_json = "";
   if (access("/proc/config.gz", R_OK)) return;
@@ -565,8 +497,12 @@ static int m_hello(const jval *params, sbuf *res, rpc_err *e) {
   struct utsname u;
   const char *rel = uname(&u) ? NULL : u.release;
   load_kconfig();
-  sb_puts(res, "{\"protocol\":1,\"implementation\":{\"name\":\"linux-probe\",\"version\":\"1\","
-               "\"mechanisms\":[\"overcommit\",\"hugetlb\"],\"layers\":[\"abi\"],\"kernel\":");
+  sb_puts(res, "{\"protocol\":1,\"implementation\":{\"name\":\"linux-probe\",\"version\":\"1\",\"mechanisms\":[");
+  for (int k = 0; probe_mechanisms[k]; k++) {
+    if (k) sb_putc(res, ',');
+    sb_jstrz(res, probe_mechanisms[k]->name);
+  }
+  sb_puts(res, "],\"layers\":[\"abi\"],\"kernel\":");
   if (rel) sb_jstrz(res, rel);
   else sb_puts(res, "null");
   if (*kconfig_json) {
@@ -591,70 +527,74 @@ static int has_cap_sys_admin(void) {
   return (caps >> 21) & 1; /* CAP_SYS_ADMIN */
 }
 
-static int skip(sbuf *res, const char *reason) {
+/* ---- the relay's side of a mechanism's open (probe.h) ---- */
+
+int relay_skip(sbuf *res, const char *reason, int lacks) {
   sb_puts(res, "{\"skip\":");
   sb_jstrz(res, reason);
-  sb_putc(res, '}');
+  sb_puts(res, lacks ? ",\"lacks\":true}" : "}");
   return 0;
 }
 
-/* A skip because the kernel lacks what the scenario needs: no gap in coverage. */
-static int skip_lacks(sbuf *res, const char *reason) {
-  sb_puts(res, "{\"skip\":");
-  sb_jstrz(res, reason);
-  sb_puts(res, ",\"lacks\":true}");
-  return 0;
+int relay_privileged(sbuf *res) {
+  if (geteuid() != 0) return relay_skip(res, "needs root to change machine-wide settings", 0), 0;
+  if (!has_cap_sys_admin()) return relay_skip(res, "this process lacks CAP_SYS_ADMIN", 0), 0;
+  return 1;
 }
 
-/* Saves every knob; 0, or -1 after answering skip. */
-static int save_knobs(sbuf *res) {
-  for (int k = 0; k < K_COUNT; k++) {
-    int err = sysctl_read(knob_names[k], knobs_orig[k], KNOB_LEN);
+int relay_disposable(void) {
+  const char *env = getenv("MMSPEC_DISPOSABLE_MACHINE");
+  return device_mode || (env && !strcmp(env, "1"));
+}
+
+const char *relay_mount_prefix(void) { return sess_mnt; }
+
+long relay_committed_as(void) { return sess.baseline + sess.sum; }
+
+int relay_save_knobs(sbuf *res) {
+  for (int k = 0; probe_knobs[k].name; k++) {
+    int err = knob_read(k, knobs_orig[k], KNOB_LEN);
     if (err) {
       char why[200];
-      snprintf(why, sizeof why, "cannot read /proc/sys/vm/%s: %s", knob_names[k], errno_name(err));
-      skip(res, why);
-      return -1;
+      snprintf(why, sizeof why, "cannot read %s: %s", probe_knobs[k].path, errno_name(err));
+      return relay_skip(res, why, 0), -1;
     }
   }
   knobs_saved = 1;
   return 0;
 }
 
-/* Writes knob k = v and reads it back; 0, or -1 after restoring the knobs and answering skip. */
-static int apply_knob(int k, long long v, sbuf *res) {
-  char s[32], cur[32], why[200];
+int relay_apply_knob(const char *name, long long v, sbuf *res) {
+  char s[32], cur[32], why[240];
+  int k = knob_index(name);
+  if (k < 0) {
+    snprintf(why, sizeof why, "the probe knows no knob '%.64s'", name);
+    relay_end_session();
+    return relay_skip(res, why, 0), -1;
+  }
   snprintf(s, sizeof s, "%lld", v);
-  int err = sysctl_write(knob_names[k], s);
-  if (!err) err = sysctl_read(knob_names[k], cur, sizeof cur);
+  int err = knob_write(k, s);
+  if (!err) err = knob_read(k, cur, sizeof cur);
   if (!err && !strcmp(cur, s)) return 0;
-  if (err) snprintf(why, sizeof why, "cannot set /proc/sys/vm/%s=%s: %s", knob_names[k], s, errno_name(err));
-  else
-    snprintf(why, sizeof why, "/proc/sys/vm/%s reads %s after writing %s%s", knob_names[k], cur, s,
-             k == K_HUGE ? " (the kernel could not allocate that many huge pages)" : "");
-  end_session(); /* the session's processes, then the knobs */
-  skip(res, why);
-  return -1;
+  if (err) snprintf(why, sizeof why, "cannot set %s=%s: %s", probe_knobs[k].path, s, errno_name(err));
+  else snprintf(why, sizeof why, "%s reads %s after writing %s (the kernel could not do it)", probe_knobs[k].path, cur, s);
+  relay_end_session(); /* the session's processes, then the knobs */
+  return relay_skip(res, why, 0), -1;
 }
 
-/* Starts the session's main process before the config is applied: a policy
- * the scenario sets (a low mode-2 limit) must not keep the session from
- * starting. hp_offset: the pool's pages others hold reserved. */
-static int spawn_session(int mech, long hp_offset, rpc_err *e) {
-  sess.mech = mech;
-  sess.hp_offset = hp_offset;
+void relay_end_session(void) { end_session(); }
+
+int relay_spawn(const char *params, rpc_err *e) {
   snprintf(sess.id, sizeof sess.id, "s%d", ++session_count);
-  sess_mnt[0] = 0;
-  if (mech == MECH_HUGETLB) snprintf(sess_mnt, sizeof sess_mnt, "%s/%d-%s-", mnt_base(), (int)getpid(), sess.id);
-  if (spawn_main(e)) {
+  snprintf(sess_mnt, sizeof sess_mnt, "%s/%d-%s-", mnt_base(), (int)getpid(), sess.id);
+  if (spawn_main(params, e)) {
     end_session();
     return -1;
   }
   return 0;
 }
 
-/* The config is applied: the session opens, Committed_AS is measured from here. */
-static int open_session(sbuf *res) {
+int relay_open_session(sbuf *res) {
   sess.open = 1;
   sess.sum = 0;
   sess.baseline = committed_as_kb();
@@ -664,165 +604,18 @@ static int open_session(sbuf *res) {
   return 0;
 }
 
-static int fs_supported(const char *fs) {
-  int fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[8192];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
-  size_t fl = strlen(fs);
-  for (char *line = buf; line && *line;) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = 0;
-    char *tab = strrchr(line, '\t');
-    const char *name = tab ? tab + 1 : line;
-    if (!strncmp(name, fs, fl) && !name[fl]) return 1;
-    line = nl ? nl + 1 : NULL;
-  }
-  return 0;
-}
-
-/* Huge pages others hold reserved while the pool is otherwise idle: the
- * session's offset (sess.hp_offset). -1 when others have pages in use, which
- * no offset can hide. */
-static long foreign_reserved(void) {
-  const char *mi = meminfo_snapshot();
-  long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
-       rsvd = meminfo_field(mi, "HugePages_Rsvd");
-  if (total < 0 || rsvd < 0) return 0;
-  return total == freep && rsvd <= freep ? rsvd : -1;
-}
-
-static int open_hugetlb(const jval *cfg, sbuf *res, rpc_err *e) {
-  static const char *const cfg_keys[] = {"nr_hugepages", "nr_overcommit_hugepages", "machine",
-                                         "needs_disposable_machine", NULL};
-  long long pool = 0, over = 0;
-  for (const jval *m = cfg->child; m; m = m->next) {
-    if (!is_one_of(m->key, cfg_keys)) return fail(e, "invalid", "unknown config field '%.64s'", m->key);
-    if (!strcmp(m->key, "machine") || !strcmp(m->key, "needs_disposable_machine")) continue;
-    if (m->t != J_NUM || !m->is_int || m->i < 0)
-      return fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
-    if (!strcmp(m->key, "nr_hugepages")) pool = m->i;
-    else over = m->i;
-  }
-  const jval *disp = json_get(cfg, "needs_disposable_machine");
-  if (disp && disp->t != J_BOOL) return fail(e, "invalid", "config.needs_disposable_machine must be a boolean");
-  const jval *machine = json_get(cfg, "machine");
-  if (machine && machine->t != J_OBJ) return fail(e, "invalid", "config.machine must be an object");
-
-  const char *mi = meminfo_snapshot();
-  long hps = meminfo_field(mi, "Hugepagesize");
-  if (meminfo_field(mi, "HugePages_Total") < 0 || hps <= 0)
-    return skip_lacks(res, "this kernel has no huge page pool (no HugePages_Total in /proc/meminfo)");
-  if (!fs_supported("hugetlbfs")) return skip_lacks(res, "hugetlbfs is not in /proc/filesystems");
-  /* The only machine fact a real kernel can honour is the one it has. */
-  for (const jval *m = machine ? machine->child : NULL; m; m = m->next) {
-    if (!strcmp(m->key, "Hugepagesize") && m->t == J_NUM && m->is_int && m->i == hps) continue;
-    char why[160];
-    snprintf(why, sizeof why, "a real kernel cannot take machine facts (machine.%.40s; its Hugepagesize is %ld kB)",
-             m->key, hps);
-    return skip(res, why);
-  }
-  if (disp && disp->b && !device_mode && !(getenv("MMSPEC_DISPOSABLE_MACHINE") &&
-                                           !strcmp(getenv("MMSPEC_DISPOSABLE_MACHINE"), "1")))
-    return skip(res, "leaves a reservation no step can release: run it in a disposable guest (--impl qemu:…)");
-  if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs and mount hugetlbfs");
-  if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
-
-  /* Pages others hold reserved (a leak, or another user's mapping) stay out of
-   * the session's sight: the pool gets that many more pages, and every
-   * counter is reported net of them. Pages others use cannot be hidden. */
-  long offset = foreign_reserved();
-  if (offset < 0) {
-    mi = meminfo_snapshot();
-    char why[200];
-    snprintf(why, sizeof why, "the huge page pool is in use by others (HugePages_Total %ld, Free %ld)",
-             meminfo_field(mi, "HugePages_Total"), meminfo_field(mi, "HugePages_Free"));
-    return skip(res, why);
-  }
-  if (save_knobs(res)) return 0;
-  if (spawn_session(MECH_HUGETLB, offset, e)) return -1;
-  if (apply_knob(K_OVERHUGE, over, res) || apply_knob(K_HUGE, pool + offset, res)) return 0;
-  /* The scenario starts from an idle pool: nothing else may hold or reserve its pages. */
-  mi = meminfo_snapshot();
-  long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
-       rsvd = meminfo_field(mi, "HugePages_Rsvd"), surp = meminfo_field(mi, "HugePages_Surp");
-  if (total != pool + offset || freep != pool + offset || rsvd != offset || surp != 0) {
-    char why[200];
-    snprintf(why, sizeof why,
-             "the huge page pool is in use by others (HugePages_Total %ld, Free %ld, Rsvd %ld, Surp %ld with "
-             "nr_hugepages %lld)",
-             total, freep, rsvd, surp, pool);
-    end_session();
-    return skip(res, why);
-  }
-  return open_session(res);
-}
-
 static int m_open(const jval *params, sbuf *res, rpc_err *e) {
-  static const char *const cfg_keys[] = {"overcommit_memory",    "overcommit_ratio", "overcommit_kbytes",
-                                         "nr_hugepages",         "user_reserve_kbytes",
-                                         "admin_reserve_kbytes", "cap_sys_admin",    "machine", NULL};
   const char *mech = json_str(params, "mechanism");
   const jval *cfg = json_get(params, "config");
   if (!mech) return fail(e, "invalid", "open needs a mechanism");
   if (!cfg || cfg->t != J_OBJ) return fail(e, "invalid", "open needs a config object");
-  if (strcmp(mech, "overcommit") && strcmp(mech, "hugetlb"))
-    return fail(e, "unsupported", "mechanism '%.64s' is not implemented", mech);
+  const probe_mechanism *m = mechanism_named(mech);
+  if (!m) return fail(e, "unsupported", "mechanism '%.64s' is not implemented", mech);
   if (sess.open) return fail(e, "unsupported", "one session at a time: close %s first", sess.id);
-  if (!strcmp(mech, "hugetlb")) return open_hugetlb(cfg, res, e);
-
-  /* Validate the config: integers >= 0; overcommit_memory 0..2. */
-  long long val[K_COUNT] = {0, 50, 0, 0, -1, -1};
-  int given[K_COUNT] = {0};
-  for (const jval *m = cfg->child; m; m = m->next) {
-    if (!is_one_of(m->key, cfg_keys)) return fail(e, "invalid", "unknown config field '%.64s'", m->key);
-    if (!strcmp(m->key, "machine") || !strcmp(m->key, "cap_sys_admin")) continue;
-    if (m->t != J_NUM || !m->is_int || m->i < 0)
-      return fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
-    for (int k = 0; k < K_COUNT; k++)
-      if (!strcmp(m->key, knob_names[k])) val[k] = m->i, given[k] = 1;
-  }
-  if (val[K_MODE] > 2) return fail(e, "invalid", "config.overcommit_memory must be 0, 1 or 2");
-  const jval *cap = json_get(cfg, "cap_sys_admin");
-  if (cap && cap->t != J_BOOL) return fail(e, "invalid", "config.cap_sys_admin must be a boolean");
-
-  if (json_get(cfg, "machine")) return skip(res, "a real kernel cannot take machine facts");
-  if (cap && !cap->b) return skip(res, "running without CAP_SYS_ADMIN is not supported yet");
-  long psz = sysconf(_SC_PAGESIZE);
-  if (psz != 4096) {
-    char why[96];
-    snprintf(why, sizeof why, "the page size is %ld bytes, not 4096", psz);
-    return skip_lacks(res, why);
-  }
-  if (geteuid() != 0) return skip(res, "needs root to set /proc/sys/vm knobs");
-  if (!has_cap_sys_admin()) return skip(res, "this process lacks CAP_SYS_ADMIN");
-
-  /* Save every knob, then apply the config: the policy always (its defaults
-   * are part of every scenario), the others only when the config names them. */
-  if (save_knobs(res)) return 0;
-  long offset = foreign_reserved();
-  if (offset < 0) offset = 0;
-  if (spawn_session(MECH_OVERCOMMIT, offset, e)) return -1;
-  if (offset && !given[K_HUGE]) {
-    /* Others' reserved pages may be surplus ones: make them persistent for the
-     * session, so that the pool the session sees (net of them) is stable. */
-    long total = meminfo_field(meminfo_snapshot(), "HugePages_Total");
-    val[K_HUGE] = total - offset;
-    given[K_HUGE] = 1;
-  }
-  int order[K_COUNT], n = 0;
-  order[n++] = K_MODE;
-  order[n++] = K_RATIO;
-  if (val[K_KBYTES] > 0) order[n++] = K_KBYTES;
-  if (given[K_HUGE]) order[n++] = K_HUGE;
-  if (given[K_USER]) order[n++] = K_USER;
-  if (given[K_ADMIN]) order[n++] = K_ADMIN;
-  for (int j = 0; j < n; j++)
-    if (apply_knob(order[j], val[order[j]] + (order[j] == K_HUGE ? offset : 0), res)) return 0;
-  return open_session(res);
+  sess.mech = m;
+  int rc = m->open(cfg, res, e);
+  if (!sess.open) sess.mech = NULL;
+  return rc;
 }
 
 static int check_session(const jval *params, rpc_err *e) {

@@ -1,4 +1,12 @@
-/* probe.h - shared declarations of the mmspec native probe. */
+/* probe.h - the mmspec native probe's core: what the relay (probe.c), the
+ * session processes (proc.c) and the helpers (kutil.c) offer each mechanism,
+ * and what a mechanism offers them (struct probe_mechanism).
+ *
+ * A mechanism lives in its own folder, tools/probe/<name>/: ops.c defines
+ * `const probe_mechanism <name>_mechanism`, and mechanism.json declares the
+ * knobs it writes, the file systems it mounts and the kernel config bits it
+ * cares about. The build (build.ts) generates the table of mechanisms and of
+ * knobs from those folders; nothing here names a mechanism. */
 #ifndef MMSPEC_PROBE_H
 #define MMSPEC_PROBE_H
 
@@ -11,29 +19,46 @@
 #define PROBE_MSG_MAX 65536 /* largest message between the relay and a process */
 #define PROBE_NAME_MAX 63
 
-/* ---- kutil.c: /proc readers, names, messages ---- */
+/* ---- generated from the mechanisms' folders (registry.gen.c) ---- */
+
+/* A machine-wide setting a session may write. `zeroes`: the knob that writing
+ * this one sets to 0 (overcommit_ratio and overcommit_kbytes zero each other):
+ * of such a pair, the one that was non-zero is restored last. */
+typedef struct {
+  const char *name;
+  const char *path;
+  const char *zeroes;
+} knob;
+extern const knob probe_knobs[];   /* NULL-terminated, in restore order */
+extern const char *const probe_fstypes[]; /* file systems sessions mount */
+extern const char *const probe_kconfig[]; /* config bits hello reports */
+
+#define MAX_KNOBS 32
+#define KNOB_LEN 32
+
+/* ---- kutil.c: /proc readers, knobs, names, messages ---- */
+
 long committed_as_kb(void); /* exact Committed_AS from /proc/meminfo, -1 on failure */
 /* Reads /proc/meminfo into a static buffer; returns it, or NULL. */
 const char *meminfo_snapshot(void);
 long meminfo_field(const char *snap, const char *key); /* -1 when absent */
 /* /proc/sys/vm/NAME as text (trailing newline removed); 0 or an errno. */
 int sysctl_read(const char *name, char *out, size_t outlen);
-/* Writes /proc/sys/vm/NAME; 0 or an errno. Async-signal-safe. */
 int sysctl_write(const char *name, const char *val);
-/* The /proc/sys/vm knobs a session may change, and their restore:
- * async-signal-safe, writes only what differs, and writes whichever of
- * overcommit_ratio/overcommit_kbytes was non-zero last (writing one zeroes
- * the other). */
-enum { K_MODE, K_RATIO, K_KBYTES, K_HUGE, K_USER, K_ADMIN, K_OVERHUGE, K_COUNT };
-#define KNOB_LEN 32
-extern const char *const knob_names[K_COUNT];
-void knobs_restore(char saved[K_COUNT][KNOB_LEN]);
-/* Where hugetlb mount steps make their mount points: $MMSPEC_HOST_STATE/mnt,
- * default /run/mmspec/mnt (no trailing slash). */
+/* A knob by name: its index, or -1. */
+int knob_index(const char *name);
+/* Reads or writes a knob's file; 0 or an errno. Async-signal-safe. */
+int knob_read(int k, char *out, size_t outlen);
+int knob_write(int k, const char *val);
+/* Writes back every knob that differs from saved, in restore order.
+ * Async-signal-safe. */
+void knobs_restore(char saved[][KNOB_LEN]);
+/* Where sessions make their mount points: $MMSPEC_HOST_STATE/mnt, default
+ * /run/mmspec/mnt (no trailing slash). */
 const char *mnt_base(void);
-/* Lazily unmounts (MNT_DETACH) every hugetlbfs mount whose mount point starts
- * with prefix, as /proc/self/mounts lists it, and removes the mount points.
- * Async-signal-safe (no malloc, no stdio). Returns how many it unmounted. */
+/* Lazily unmounts (MNT_DETACH) every mount of a probe_fstypes file system
+ * whose mount point starts with prefix, and removes the mount points.
+ * Async-signal-safe. Returns how many it unmounted. */
 int mounts_cleanup(const char *prefix);
 const char *errno_name(int e);
 const char *signal_name(int sig);
@@ -46,11 +71,52 @@ ssize_t recv_msg(int sock, char *buf, size_t cap, int *fd);
  * and waits for it, reading Committed_AS just before and after. Returns 0 and
  * the delta in kB, or an errno. */
 int end_child(pid_t pid, long *delta);
+/* Whether a file system type is in /proc/filesystems. */
+int fs_supported(const char *fs);
+/* Appends "key":v to an observation object (a comma first unless *first). */
+void obs_put(sbuf *b, const char *key, long v, int *first);
 
-/* ---- proc.c: a session process (main or a forked child) ---- */
+/* ---- the relay (probe.c): what a mechanism's open and observe use ---- */
+
+typedef struct {
+  const char *kind; /* "invalid" | "unsupported" | "internal" */
+  char msg[320];
+  char *detail; /* JSON text or NULL (malloc'ed) */
+} rpc_err;
+
+__attribute__((format(printf, 3, 4))) int relay_fail(rpc_err *e, const char *kind, const char *fmt, ...);
+/* Answers open with a skip; lacks: the kernel lacks what the scenario needs. */
+int relay_skip(sbuf *res, const char *reason, int lacks);
+/* Saves every knob (restored when the session ends); 0, or -1 after a skip. */
+int relay_save_knobs(sbuf *res);
+/* Starts the session's main process, before the config is applied (so that
+ * no policy the scenario sets keeps it from starting). params: a JSON object
+ * the session processes get (the mechanism's session()). 0 or -1. */
+int relay_spawn(const char *params_json, rpc_err *e);
+/* Writes knob name = v and reads it back; 0, or -1 after ending the session
+ * and answering a skip that says why. */
+int relay_apply_knob(const char *name, long long v, sbuf *res);
+/* The config is applied: the session opens; Committed_AS is measured from here. */
+int relay_open_session(sbuf *res);
+/* Ends the session now (kills its processes, unmounts, restores the knobs). */
+void relay_end_session(void);
+/* The prefix of the session's mount points, "" when none is open. */
+const char *relay_mount_prefix(void);
+/* Committed_AS as the session measures it: at open plus each step's own change. */
+long relay_committed_as(void);
+/* Serving a device (a QEMU guest, a disposable machine) rather than stdin. */
+int relay_disposable(void);
+/* Whether this process may write knobs and mount: root with CAP_SYS_ADMIN. */
+int relay_privileged(sbuf *res);
+
+/* ---- a session process (proc.c) ---- */
+
+/* The prefix of the session's mount points (mounts go under it, named after it). */
+const char *session_mount_prefix(void);
+
 /* Serves steps on ctl. When the relay vanishes (EOF) without ending the
- * session, the process restores the knobs it was told about (__knobs), then
- * exits: a relay killed by SIGKILL leaves no changed sysctl behind. */
+ * session, the process unmounts and restores the knobs it was told about,
+ * then exits: a relay killed by SIGKILL leaves no changed setting behind. */
 __attribute__((noreturn)) void proc_serve(int ctl);
 
 /* The outcome of one step in a session process. */
@@ -62,7 +128,7 @@ typedef struct {
   long long pid;       /* fork: the child's pid (0: none) */
   long own;            /* __own: the probe's own accountable memory (kB) */
   int has_own;
-  long long value;     /* the step result's value (statfs) */
+  long long value;     /* the step result's value */
   int has_value;
   const char *ekind;   /* RES_ERROR: "invalid" | "unsupported" | "internal" */
   char emsg[256];
@@ -102,23 +168,25 @@ int map_range_unit(const mapping *m, const jval *args, int default_rest, size_t 
  * returns 0 or the signal number. */
 int touch_range(char *addr, size_t npages, size_t stride, int write, int *si_code);
 
-/* The session's mechanism, which picks the ops a session process serves
- * (told by the relay in __knobs, inherited by fork). */
-enum { MECH_OVERCOMMIT, MECH_HUGETLB };
-extern int session_mech;
-/* hugetlb: the prefix of this session's mount points (told in __knobs). */
-extern char session_mnt_prefix[256];
-/* Huge pages others hold reserved (told in __knobs): the session sees the pool
- * without them, so nr_hugepages writes add them back (see probe.c, open). */
-extern long session_hp_offset;
-/* Writes vm.nr_hugepages = pages + session_hp_offset; 0 or an errno. */
-int nr_hugepages_write(unsigned long long pages);
+/* ---- a mechanism ---- */
 
-/* ---- ops_overcommit.c ---- */
-/* 1 when op is handled (r filled), 0 when op is unknown here. */
-int overcommit_op(const char *op, const jval *args, step_res *r);
+typedef struct probe_mechanism {
+  const char *name;
+  /* Relay: checks the config and the machine, then saves the knobs
+   * (relay_save_knobs), starts the session (relay_spawn), applies the config
+   * (relay_apply_knob) and opens it (relay_open_session) — or answers a skip
+   * (relay_skip) or an error (relay_fail, returning -1). */
+  int (*open)(const jval *cfg, sbuf *res, rpc_err *e);
+  /* Relay: the observation's fields (obs_put). */
+  void (*observe)(sbuf *b, int *first);
+  /* Session process: the session's parameters, from relay_spawn. */
+  void (*session)(const jval *params);
+  /* Session process: one step; 1 when op is one of the mechanism's. fork and
+   * exit are the core's. */
+  int (*op)(const char *op, const jval *args, step_res *r);
+} probe_mechanism;
 
-/* ---- ops_hugetlb.c ---- */
-int hugetlb_op(const char *op, const jval *args, step_res *r);
+extern const probe_mechanism *const probe_mechanisms[]; /* NULL-terminated */
+const probe_mechanism *mechanism_named(const char *name);
 
 #endif

@@ -29,20 +29,16 @@ static jarena arena;
 static char txmem[2048];
 static mapping maps[MAX_MAPS];
 static int ctl_fd = -1;
-static char saved_knobs[K_COUNT][KNOB_LEN]; /* before open, from the relay */
+static char saved_knobs[MAX_KNOBS][KNOB_LEN]; /* before open, from the relay */
 static int have_knobs;
 /* The program break when the session began: brk steps grow the heap from
  * here. Set by main, inherited by the children its fork steps make. */
 static uintptr_t brk0;
-int session_mech = MECH_OVERCOMMIT;
-char session_mnt_prefix[256];
-long session_hp_offset;
+/* The session's mechanism and the prefix of its mount points (told in __knobs). */
+static const probe_mechanism *mech;
+static char mnt_prefix[256];
 
-int nr_hugepages_write(unsigned long long pages) {
-  char val[32];
-  snprintf(val, sizeof val, "%llu", pages + (unsigned long long)session_hp_offset);
-  return sysctl_write("nr_hugepages", val);
-}
+const char *session_mount_prefix(void) { return mnt_prefix; }
 
 /* ---- signals ---- */
 
@@ -402,8 +398,8 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     return;
   }
   if (!strcmp(op, "__knobs")) {
-    for (int k = 0; k < K_COUNT; k++) {
-      const char *v = json_str(args, knob_names[k]);
+    for (int k = 0; probe_knobs[k].name; k++) {
+      const char *v = json_str(args, probe_knobs[k].name);
       if (!v || strlen(v) >= KNOB_LEN) {
         res_error(r, "internal", "bad knob snapshot");
         return;
@@ -411,11 +407,15 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
       strcpy(saved_knobs[k], v);
     }
     have_knobs = 1;
-    const char *mech = json_str(msg, "mechanism"), *mnt = json_str(msg, "mnt");
-    const jval *off = json_get(msg, "hp_offset");
-    session_hp_offset = off && off->t == J_NUM ? (long)off->i : 0;
-    session_mech = mech && !strcmp(mech, "hugetlb") ? MECH_HUGETLB : MECH_OVERCOMMIT;
-    if (mnt && strlen(mnt) < sizeof session_mnt_prefix) strcpy(session_mnt_prefix, mnt);
+    const char *mnt = json_str(msg, "mnt");
+    mech = mechanism_named(json_str(msg, "mechanism"));
+    if (!mech) {
+      res_error(r, "internal", "unknown mechanism in the session's set-up");
+      return;
+    }
+    if (mnt && strlen(mnt) < sizeof mnt_prefix) strcpy(mnt_prefix, mnt);
+    const jval *params = json_get(msg, "params");
+    if (mech->session && params && params->t == J_OBJ) mech->session(params);
     return;
   }
   if (!strcmp(op, "__reap")) {
@@ -435,14 +435,13 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     do_fork(fd, r);
     return;
   }
-  int known = session_mech == MECH_HUGETLB ? hugetlb_op(op, args, r) : overcommit_op(op, args, r);
-  if (!known) res_error(r, "unsupported", "op '%.64s' is not implemented", op);
+  if (!mech || !mech->op(op, args, r)) res_error(r, "unsupported", "op '%.64s' is not implemented", op);
 }
 
 /* The relay is gone without ending the session: undo what the session changed
  * on the machine (its hugetlbfs mounts, then the knobs) and exit. */
 __attribute__((noreturn)) static void orphaned(void) {
-  mounts_cleanup(session_mnt_prefix);
+  mounts_cleanup(mnt_prefix);
   if (have_knobs) knobs_restore(saved_knobs);
   _exit(0);
 }

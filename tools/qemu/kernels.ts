@@ -6,6 +6,7 @@ import { type FetchOptions, KERNELS, type KernelManifest, isKernelName, kernelCa
 import { INIT_SCRIPT, buildInitramfs } from './initramfs.ts';
 import { QemuTransport, type QemuGuestOptions } from './guest.ts';
 import { RpcImplementation } from '../impl/rpc.ts';
+import { CORE_KCONFIG, probeMechanisms } from '../probe/registry.ts';
 import { findStaticBusybox } from './fetch.ts';
 
 export interface QemuKernel {
@@ -89,12 +90,10 @@ export function qemuImplementation(spec: string, opts: GuestOpts): RpcImplementa
   return new GuestImplementation(transport, `qemu:${spec}`, opts.requestTimeoutMs ?? 60_000, kernel.manifest?.config ?? null);
 }
 
-/** Config bits the probe reports from /proc/config.gz, which Debian kernels lack. */
-const CONFIG_BITS = ['CONFIG_NUMA', 'CONFIG_KSM', 'CONFIG_TRANSPARENT_HUGEPAGE', 'CONFIG_HUGETLBFS', 'CONFIG_MEMORY_FAILURE', 'CONFIG_LRU_GEN', 'CONFIG_MIGRATION', 'CONFIG_DEBUG_FS'];
-
+/** The config bits the probe reports from /proc/config.gz (which Debian kernels lack): the mechanisms'. */
 export function configBits(text: string): Record<string, string> {
   const bits: Record<string, string> = {};
-  for (const name of CONFIG_BITS) {
+  for (const name of [...new Set([...CORE_KCONFIG, ...probeMechanisms().flatMap((m) => m.kernelConfig)])]) {
     const m = new RegExp(`^${name}=(.*)$`, 'm').exec(text);
     bits[name] = m ? m[1]!.replace(/^"|"$/g, '') : 'n';
   }

@@ -2,15 +2,19 @@
 //
 //   node tools/bin/run-ts.js tools/qemu/selftest.ts [--fetch] [debian-6.12 debian-6.1 ...]
 //
-// Per kernel: boot, hello, open/observe/step, a `steps` batch whose request and answer lines are
-// several KB, a 4 KB+ `open` line, close, dispose; then a garbage kernel, which must fail fast with
-// an ImplFailure. Checks that no QEMU child is left. Needs the kernels fetched (or --fetch, as root).
+// Per kernel: boot, hello, then for each mechanism the guest offers: a 4 KB+ `open` line,
+// observe, a `steps` batch of a generated sequence whose request and answer lines are several KB,
+// close; dispose; then a garbage kernel, which must fail fast with an ImplFailure. Checks that no
+// QEMU child is left. Needs the kernels fetched (or --fetch, as root).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { MECHANISMS } from '../../oracle/index.ts';
+import { Random } from '../../oracle/core/random.ts';
 import { buildProbe } from '../probe/build.ts';
+import { concrete } from '../fuzz/sequence.ts';
 import { ImplFailure } from '../impl/types.ts';
 import { fetchKernel, isKernelName } from './fetch.ts';
 import { qemuImplementation } from './kernels.ts';
@@ -46,23 +50,32 @@ for (const spec of specs) {
     const t0 = Date.now();
     const info = await g.describe();
     ok(typeof info.kernel === 'string', `${spec}: booted to hello in ${((Date.now() - t0) / 1000).toFixed(1)} s, kernel ${info.kernel}`);
-    const params = { mechanism: 'overcommit', config: { overcommit_memory: 0 }, scenario: `selftest-${'x'.repeat(4096)}` };
-    const o = await g.open(params);
-    ok('session' in o, `${spec}: open with a ${JSON.stringify(params).length + 50} B request line`);
-    if ('session' in o) {
+    for (const mechanism of info.mechanisms) {
+      const gen = MECHANISMS[mechanism]?.generator;
+      if (!gen) continue;
+      const c = gen.generate(new Random(1), { length: 60, disposable: true });
+      const params = { mechanism, config: c.config, scenario: `selftest-${'x'.repeat(4096)}` };
+      const o = await g.open(params);
+      ok('session' in o, `${spec}: ${mechanism}: open with a ${JSON.stringify(params).length + 50} B request line`);
+      if (!('session' in o)) continue;
       const obs = await g.observe(o.session);
-      ok(typeof obs.Committed_AS === 'number', `${spec}: observe Committed_AS=${obs.Committed_AS}`);
-      const r = await g.step(o.session, { op: 'mmap', args: { as: 'a', pages: 256, prot: 'rw' } });
-      ok(r.ret === 'ok', `${spec}: step mmap 1 MiB -> ${r.ret}`);
-      const batch = Array.from({ length: 80 }, (_, i) => ({ op: 'mmap', args: { as: `b${i}`, pages: 1, prot: 'rw' } }));
+      ok(Object.keys(obs).length > 0, `${spec}: ${mechanism}: observe (${Object.keys(obs).length} fields)`);
+      // A generated sequence, its expressions read off the first observation, in one batch.
+      const batch = c.steps.map((st) => concrete(st, obs, obs));
       const t1 = Date.now();
-      const rs = await g.steps(o.session, batch);
+      let rs: Awaited<ReturnType<typeof g.steps>> = [];
+      try {
+        rs = await g.steps(o.session, batch);
+      } catch (e) {
+        // A step the generator made invalid on this machine ends the batch early: the framing held.
+        rs = ((e as { detail?: { results?: typeof rs } }).detail?.results ?? []) as typeof rs;
+      }
       ok(
-        rs.length === 80 && rs.every((x) => x.ret === 'ok'),
-        `${spec}: steps x80 (request ${JSON.stringify(batch).length} B, answer ${JSON.stringify(rs).length} B) in ${Date.now() - t1} ms`,
+        rs.length > 0,
+        `${spec}: ${mechanism}: steps x${rs.length} of ${batch.length} (request ${JSON.stringify(batch).length} B, answer ${JSON.stringify(rs).length} B) in ${Date.now() - t1} ms`,
       );
       await g.close(o.session);
-      ok(true, `${spec}: close`);
+      ok(true, `${spec}: ${mechanism}: close`);
     }
   } catch (e) {
     ok(false, `${spec}: ${(e as Error).message}\n${(e as ImplFailure).stderr ?? ''}`);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { globSync } from 'glob';
-import { projectRoot } from '../paths.ts';
+import { mechanismRoots } from '../core/roots.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 
 export type Layer = 'abi' | 'internal';
@@ -44,13 +44,15 @@ interface MechanismSchema {
 }
 
 let cache: Map<string, MechanismSpec> | undefined;
+let cacheKey = '';
 
 /** Every mechanism that has a schema, by name. */
 export function mechanisms(): Map<string, MechanismSpec> {
-  if (cache) return cache;
+  const roots = mechanismRoots();
+  if (cache && cacheKey === roots.join(':')) return cache;
   cache = new Map();
-  const root = projectRoot();
-  for (const rel of globSync('spec/mechanisms/*/mechanism.schema.json', { cwd: root }).sort()) {
+  cacheKey = roots.join(':');
+  for (const root of roots) for (const rel of globSync('spec/mechanisms/*/mechanism.schema.json', { cwd: root }).sort()) {
     const name = rel.split('/')[2]!;
     const schema = JSON.parse(readFileSync(join(root, rel), 'utf8')) as MechanismSchema;
     if (!ajv.getSchema(schema.$id)) ajv.addSchema(schema);

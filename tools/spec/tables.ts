@@ -1,10 +1,11 @@
 // Loads the scenario tables and checks them: the table schema, then each scenario against
 // its mechanism (config, ops, layers, observation names, expressions), then unique ids.
 // Every problem is reported with file, scenario id, step index and JSON path.
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { globSync } from 'glob';
 import { projectRoot } from '../paths.ts';
+import { mechanismRoots } from '../core/roots.ts';
 import { ajv, describeErrors } from './ajv.ts';
 import { mechanisms, type MechanismSpec } from './mechanisms.ts';
 import { namesIn, ExprError } from '../core/expr.ts';
@@ -49,16 +50,36 @@ export function tablesDir(): string {
   return join(projectRoot(), 'spec', 'tables');
 }
 
-/** Loads every table under dir (default spec/tables). Throws TableError listing every problem found. */
-export function loadScenarios(dir = tablesDir()): LoadedScenario[] {
+/** spec/tables of the project and of every other mechanism root (MMSPEC_MECHANISMS). */
+export function specTableDirs(): string[] {
+  return mechanismRoots().map((r) => join(r, 'spec', 'tables')).filter((d) => existsSync(d));
+}
+
+/** The tables a command works on: spec/tables (unless left out) and the folders (or files) given. */
+export function tablesFrom(o: { tables?: string[]; specTables?: boolean }): string[] {
+  return [...(o.specTables === false ? [] : specTableDirs()), ...(o.tables ?? [])];
+}
+
+/**
+ * Loads every table under dir (default spec/tables), or under each of several folders.
+ * Throws TableError listing every problem found, ids repeated across the folders included.
+ */
+export function loadScenarios(dir: string | string[] = specTableDirs()): LoadedScenario[] {
   const problems: TableProblem[] = [];
   const scenarios: LoadedScenario[] = [];
-  const files = globSync('**/*.json', { cwd: dir }).sort();
-  if (files.length === 0) throw new TableError([{ file: dir, path: '', message: 'no scenario tables (*.json) found' }]);
-  for (const rel of files) {
-    const file = relative(projectRoot(), join(dir, rel)) || rel;
-    const loaded = loadTableFile(join(dir, rel), file, problems);
-    if (loaded) scenarios.push(...loaded);
+  for (const d of Array.isArray(dir) ? dir : [dir]) {
+    if (!existsSync(d)) {
+      problems.push({ file: d, path: '', message: 'no such folder' });
+      continue;
+    }
+    const files = statSync(d).isFile() ? [basename(d)] : globSync('**/*.json', { cwd: d }).sort();
+    const base = statSync(d).isFile() ? dirname(d) : d;
+    if (files.length === 0) problems.push({ file: d, path: '', message: 'no scenario tables (*.json) found' });
+    for (const rel of files) {
+      const file = relative(projectRoot(), join(base, rel)) || rel;
+      const loaded = loadTableFile(join(base, rel), file, problems);
+      if (loaded) scenarios.push(...loaded);
+    }
   }
   const seen = new Map<string, string>();
   for (const s of scenarios) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "../hugetlb/pool.h"
 
 #ifndef MAP_HUGETLB
 #define MAP_HUGETLB 0x40000
@@ -278,13 +279,13 @@ static void op_sysctl(const jval *args, step_res *r) {
   char val[32];
   snprintf(val, sizeof val, "%llu", value);
   long c0 = committed_as_kb();
-  int e = !strcmp(name, "nr_hugepages") ? nr_hugepages_write(value) : sysctl_write(name, val);
+  int e = !strcmp(name, "nr_hugepages") ? nr_hugepages_write(value) : knob_write(knob_index(name), val);
   long c1 = committed_as_kb();
   r->delta = c1 - c0;
   set_errno_res(r, e != 0, e);
 }
 
-int overcommit_op(const char *op, const jval *args, step_res *r) {
+static int overcommit_op(const char *op, const jval *args, step_res *r) {
   static const struct {
     const char *name;
     void (*fn)(const jval *, step_res *);
@@ -298,3 +299,94 @@ int overcommit_op(const char *op, const jval *args, step_res *r) {
     }
   return 0;
 }
+
+/* ---- the relay: open and observe ---- */
+
+static int overcommit_open(const jval *cfg, sbuf *res, rpc_err *e) {
+  /* Config fields that are knobs: the policy is always applied (its defaults
+   * are part of every scenario), the others only when the config names them. */
+  static const char *const knobs[] = {"overcommit_memory", "overcommit_ratio", "overcommit_kbytes",
+                                      "nr_hugepages", "user_reserve_kbytes", "admin_reserve_kbytes", NULL};
+  enum { MODE, RATIO, KBYTES, HUGE, USER, ADMIN, N };
+  long long val[N] = {0, 50, 0, 0, 0, 0};
+  int given[N] = {1, 1, 0, 0, 0, 0};
+  for (const jval *m = cfg->child; m; m = m->next) {
+    if (!strcmp(m->key, "machine") || !strcmp(m->key, "cap_sys_admin")) continue;
+    int k = 0;
+    while (knobs[k] && strcmp(m->key, knobs[k])) k++;
+    if (!knobs[k]) return relay_fail(e, "invalid", "unknown config field '%.64s'", m->key);
+    if (m->t != J_NUM || !m->is_int || m->i < 0)
+      return relay_fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
+    val[k] = m->i;
+    given[k] = 1;
+  }
+  if (val[MODE] > 2) return relay_fail(e, "invalid", "config.overcommit_memory must be 0, 1 or 2");
+  given[KBYTES] = val[KBYTES] > 0; /* writing the ratio already zeroed it */
+  const jval *cap = json_get(cfg, "cap_sys_admin");
+  if (cap && cap->t != J_BOOL) return relay_fail(e, "invalid", "config.cap_sys_admin must be a boolean");
+
+  if (json_get(cfg, "machine")) return relay_skip(res, "a real kernel cannot take machine facts", 0);
+  if (cap && !cap->b) return relay_skip(res, "running without CAP_SYS_ADMIN is not supported yet", 0);
+  long psz = sysconf(_SC_PAGESIZE);
+  if (psz != 4096) {
+    char why[96];
+    snprintf(why, sizeof why, "the page size is %ld bytes, not 4096", psz);
+    return relay_skip(res, why, 1);
+  }
+  if (!relay_privileged(res)) return 0;
+  if (relay_save_knobs(res)) return 0;
+  long offset = pool_foreign_reserved();
+  if (offset < 0) offset = 0;
+  if (offset && !given[HUGE]) {
+    /* Others' reserved pages may be surplus ones: make them persistent for the
+     * session, so that the pool the session sees (net of them) is stable. */
+    val[HUGE] = meminfo_field(meminfo_snapshot(), "HugePages_Total") - offset;
+    given[HUGE] = 1;
+  }
+  pool_set_offset(offset);
+  sbuf params = {0};
+  sb_putc(&params, '{');
+  pool_params(&params);
+  sb_putc(&params, '}');
+  int rc = relay_spawn(params.p, e);
+  sb_free(&params);
+  if (rc) return -1;
+  for (int k = 0; k < N; k++)
+    if (given[k] && relay_apply_knob(knobs[k], val[k] + (k == HUGE ? offset : 0), res)) return 0;
+  return relay_open_session(res);
+}
+
+static void overcommit_observe(sbuf *b, int *first) {
+  static const char *const mi_keys[] = {"CommitLimit",    "Committed_AS",   "MemTotal",       "SwapTotal",
+                                        "HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
+                                        "Hugepagesize",   NULL};
+  static const char *const vm_keys[] = {"overcommit_memory",   "overcommit_ratio",     "overcommit_kbytes",
+                                        "user_reserve_kbytes", "admin_reserve_kbytes", NULL};
+  const char *mi = meminfo_snapshot();
+  char val[32], *end;
+  long ratio = -1, kbytes = -1;
+  if (!sysctl_read("overcommit_ratio", val, sizeof val)) ratio = strtol(val, &end, 10);
+  if (!sysctl_read("overcommit_kbytes", val, sizeof val)) kbytes = strtol(val, &end, 10);
+  for (size_t k = 0; mi_keys[k]; k++) {
+    long v = meminfo_field(mi, mi_keys[k]);
+    /* Measured around each step, so that other processes do not show in it. */
+    if (!strcmp(mi_keys[k], "Committed_AS")) v = relay_committed_as();
+    /* The limit as the pool net of others' reservations makes it (ratio mode only). */
+    if (!strcmp(mi_keys[k], "CommitLimit") && v >= 0 && pool_offset() && kbytes == 0 && ratio >= 0) {
+      long hp_pages = meminfo_field(mi, "Hugepagesize") / 4, total = meminfo_field(mi, "HugePages_Total");
+      long ram = meminfo_field(mi, "MemTotal") / 4, swap = meminfo_field(mi, "SwapTotal");
+      v = (ram - (total - pool_offset()) * hp_pages) * ratio / 100 * 4 + swap;
+    }
+    v = pool_net(mi_keys[k], v);
+    if (v >= 0) obs_put(b, mi_keys[k], v, first);
+  }
+  for (size_t k = 0; vm_keys[k]; k++) {
+    if (sysctl_read(vm_keys[k], val, sizeof val)) continue;
+    long v = strtol(val, &end, 10);
+    if (end != val && !*end) obs_put(b, vm_keys[k], v, first);
+  }
+}
+
+const probe_mechanism overcommit_mechanism = {
+    .name = "overcommit", .open = overcommit_open, .observe = overcommit_observe, .session = pool_session,
+    .op = overcommit_op};

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "pool.h"
 
 #ifndef MAP_HUGETLB
 #define MAP_HUGETLB 0x40000
@@ -44,7 +45,7 @@
 
 typedef struct {
   char name[PROBE_NAME_MAX + 1];
-  char path[384]; /* session_mnt_prefix, the name, -XXXXXX */
+  char path[384]; /* the session's mount prefix, the name, -XXXXXX */
   int used;
 } hmount;
 
@@ -138,6 +139,103 @@ static hfile *file_slot(const char *as, step_res *r) {
   return NULL;
 }
 
+/* ---- the relay: open and observe ---- */
+
+static int is_one_of(const char *s, const char *const *list) {
+  for (; *list; list++)
+    if (!strcmp(s, *list)) return 1;
+  return 0;
+}
+
+static int hugetlb_open(const jval *cfg, sbuf *res, rpc_err *e) {
+  static const char *const cfg_keys[] = {"nr_hugepages", "nr_overcommit_hugepages", "machine",
+                                         "needs_disposable_machine", NULL};
+  long long pool = 0, over = 0;
+  for (const jval *m = cfg->child; m; m = m->next) {
+    if (!is_one_of(m->key, cfg_keys)) return relay_fail(e, "invalid", "unknown config field '%.64s'", m->key);
+    if (!strcmp(m->key, "machine") || !strcmp(m->key, "needs_disposable_machine")) continue;
+    if (m->t != J_NUM || !m->is_int || m->i < 0)
+      return relay_fail(e, "invalid", "config.%s must be a non-negative integer", m->key);
+    if (!strcmp(m->key, "nr_hugepages")) pool = m->i;
+    else over = m->i;
+  }
+  const jval *disp = json_get(cfg, "needs_disposable_machine");
+  if (disp && disp->t != J_BOOL) return relay_fail(e, "invalid", "config.needs_disposable_machine must be a boolean");
+  const jval *machine = json_get(cfg, "machine");
+  if (machine && machine->t != J_OBJ) return relay_fail(e, "invalid", "config.machine must be an object");
+
+  const char *mi = meminfo_snapshot();
+  long hps = meminfo_field(mi, "Hugepagesize");
+  if (meminfo_field(mi, "HugePages_Total") < 0 || hps <= 0)
+    return relay_skip(res, "this kernel has no huge page pool (no HugePages_Total in /proc/meminfo)", 1);
+  if (!fs_supported("hugetlbfs")) return relay_skip(res, "hugetlbfs is not in /proc/filesystems", 1);
+  /* The only machine fact a real kernel can honour is the one it has. */
+  for (const jval *m = machine ? machine->child : NULL; m; m = m->next) {
+    if (!strcmp(m->key, "Hugepagesize") && m->t == J_NUM && m->is_int && m->i == hps) continue;
+    char why[160];
+    snprintf(why, sizeof why, "a real kernel cannot take machine facts (machine.%.40s; its Hugepagesize is %ld kB)",
+             m->key, hps);
+    return relay_skip(res, why, 0);
+  }
+  if (disp && disp->b && !relay_disposable())
+    return relay_skip(res, "leaves a reservation no step can release: run it in a disposable guest (--impl qemu:…)", 0);
+  if (!relay_privileged(res)) return 0;
+
+  /* Pages others hold reserved stay out of the session's sight (pool.h); pages
+   * others use cannot be hidden. */
+  long offset = pool_foreign_reserved();
+  if (offset < 0) {
+    mi = meminfo_snapshot();
+    char why[200];
+    snprintf(why, sizeof why, "the huge page pool is in use by others (HugePages_Total %ld, Free %ld)",
+             meminfo_field(mi, "HugePages_Total"), meminfo_field(mi, "HugePages_Free"));
+    return relay_skip(res, why, 0);
+  }
+  pool_set_offset(offset);
+  sbuf params = {0};
+  sb_putc(&params, '{');
+  pool_params(&params);
+  sb_putc(&params, '}');
+  int rc = relay_save_knobs(res) ? 0 : relay_spawn(params.p, e);
+  sb_free(&params);
+  if (rc || res->len) return rc;
+  if (relay_apply_knob("nr_overcommit_hugepages", over, res) || relay_apply_knob("nr_hugepages", pool + offset, res))
+    return 0;
+  /* The scenario starts from an idle pool: nothing else may hold or reserve its pages. */
+  mi = meminfo_snapshot();
+  long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
+       rsvd = meminfo_field(mi, "HugePages_Rsvd"), surp = meminfo_field(mi, "HugePages_Surp");
+  if (total != pool + offset || freep != pool + offset || rsvd != offset || surp != 0) {
+    char why[200];
+    snprintf(why, sizeof why,
+             "the huge page pool is in use by others (HugePages_Total %ld, Free %ld, Rsvd %ld, Surp %ld with "
+             "nr_hugepages %lld)",
+             total, freep, rsvd, surp, pool);
+    relay_end_session();
+    return relay_skip(res, why, 0);
+  }
+  return relay_open_session(res);
+}
+
+static void hugetlb_observe(sbuf *b, int *first) {
+  static const char *const mi_keys[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
+                                        "Hugepagesize", NULL};
+  static const char *const vm_keys[] = {"nr_hugepages", "nr_overcommit_hugepages", NULL};
+  const char *mi = meminfo_snapshot();
+  for (size_t k = 0; mi_keys[k]; k++) {
+    long v = pool_net(mi_keys[k], meminfo_field(mi, mi_keys[k]));
+    if (v >= 0) obs_put(b, mi_keys[k], v, first); /* a count below 0 (a wrapped one) is left out */
+  }
+  for (size_t k = 0; vm_keys[k]; k++) {
+    char val[32], *end;
+    if (sysctl_read(vm_keys[k], val, sizeof val)) continue;
+    long v = strtol(val, &end, 10);
+    if (end != val && !*end && (v = pool_net(vm_keys[k], v)) >= 0) obs_put(b, vm_keys[k], v, first);
+  }
+}
+
+/* ---- a session process: the ops ---- */
+
 static void op_sysctl(const jval *args, step_res *r) {
   static const char *const keys[] = {"name", "value", NULL};
   unsigned long long value;
@@ -181,13 +279,13 @@ static void op_mount(const jval *args, step_res *r) {
     res_error(r, "unsupported", "more than %d mounts in one process", MAX_MOUNTS);
     return;
   }
-  if (!*session_mnt_prefix) {
+  if (!*session_mount_prefix()) {
     res_error(r, "internal", "no mount directory for this session");
     return;
   }
   /* mkdir -p the prefix's directory, then a fresh directory named after the session and the mount. */
   char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", session_mnt_prefix);
+  snprintf(dir, sizeof dir, "%s", session_mount_prefix());
   char *slash = strrchr(dir, '/');
   if (slash && slash != dir) *slash = 0;
   for (char *p = dir + 1;; p++) {
@@ -202,7 +300,7 @@ static void op_mount(const jval *args, step_res *r) {
       if (!c) break;
     }
   }
-  snprintf(m->path, sizeof m->path, "%s%s-XXXXXX", session_mnt_prefix, as);
+  snprintf(m->path, sizeof m->path, "%s%s-XXXXXX", session_mount_prefix(), as);
   if (!mkdtemp(m->path)) {
     res_error(r, "internal", "mkdtemp %s: %s", m->path, errno_name(errno));
     return;
@@ -413,7 +511,7 @@ static void op_statfs(const jval *args, step_res *r) {
   r->has_value = 1;
 }
 
-int hugetlb_op(const char *op, const jval *args, step_res *r) {
+static int hugetlb_op(const char *op, const jval *args, step_res *r) {
   static const struct {
     const char *name;
     void (*fn)(const jval *, step_res *);
@@ -429,3 +527,6 @@ int hugetlb_op(const char *op, const jval *args, step_res *r) {
     }
   return 0;
 }
+
+const probe_mechanism hugetlb_mechanism = {
+    .name = "hugetlb", .open = hugetlb_open, .observe = hugetlb_observe, .session = pool_session, .op = hugetlb_op};

@@ -1,0 +1,41 @@
+/* pool.c - the huge page pool net of others' reservations (pool.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pool.h"
+
+static long offset;
+
+long pool_foreign_reserved(void) {
+  const char *mi = meminfo_snapshot();
+  long total = meminfo_field(mi, "HugePages_Total"), freep = meminfo_field(mi, "HugePages_Free"),
+       rsvd = meminfo_field(mi, "HugePages_Rsvd");
+  if (total < 0 || rsvd < 0) return 0;
+  return total == freep && rsvd <= freep ? rsvd : -1;
+}
+
+void pool_set_offset(long pages) { offset = pages; }
+long pool_offset(void) { return offset; }
+
+void pool_params(sbuf *json) { sb_printf(json, "\"hp_offset\":%ld", offset); }
+
+void pool_session(const jval *params) {
+  const jval *v = json_get(params, "hp_offset");
+  offset = v && v->t == J_NUM ? (long)v->i : 0;
+}
+
+int nr_hugepages_write(unsigned long long pages) {
+  char val[32];
+  snprintf(val, sizeof val, "%llu", pages + (unsigned long long)offset);
+  int k = knob_index("nr_hugepages");
+  return k < 0 ? ENOENT : knob_write(k, val);
+}
+
+long pool_net(const char *key, long v) {
+  static const char *const pooled[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "nr_hugepages", NULL};
+  for (size_t k = 0; pooled[k]; k++)
+    if (v >= 0 && !strcmp(key, pooled[k])) return v - offset;
+  return v;
+}
