@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     globalSetup: ['suites/setup/host-knobs.ts'],
+    // The generic suites run on the worked-example mechanism (README, Adding a mechanism).
+    env: { MMSPEC_MECHANISMS: 'fixtures/toy' },
   },
 });

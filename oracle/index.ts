@@ -1,28 +1,27 @@
-// The oracle's mechanisms, by name: this project's, and (loadMechanisms) those of the roots in
-// MMSPEC_MECHANISMS, whose oracle/<name>/index.ts default-exports a MechanismOracle.
+// The oracle's mechanisms, by name. Each is a folder oracle/<name>/ whose index.ts
+// default-exports a MechanismOracle; the folders of this project are found here, those of
+// other roots (MMSPEC_MECHANISMS, colon-separated, laid out as this project is) too.
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MechanismOracle } from './core/model.ts';
-import { hugetlb } from './hugetlb/index.ts';
-import { overcommit } from './overcommit/index.ts';
 
-export const MECHANISMS: Record<string, MechanismOracle> = { overcommit, hugetlb };
+export const MECHANISMS: Record<string, MechanismOracle> = {};
 
-/** Adds the mechanisms of the extra roots (MMSPEC_MECHANISMS) to MECHANISMS. */
-export async function loadMechanisms(env = process.env.MMSPEC_MECHANISMS ?? ''): Promise<void> {
-  for (const root of env.split(':').filter(Boolean).map((r) => resolve(r))) {
-    const dir = join(root, 'oracle');
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) {
-      const index = join(dir, name, 'index.ts');
-      if (!existsSync(index) || MECHANISMS[name]) continue;
-      const mod = (await import(pathToFileURL(index).href)) as { default?: MechanismOracle };
-      if (!mod.default?.create) throw new Error(`${index} does not default-export a MechanismOracle`);
-      MECHANISMS[name] = mod.default;
-    }
+/** Adds the mechanisms under root/oracle/ (a name already taken keeps its first oracle). */
+export async function loadMechanisms(root: string): Promise<void> {
+  const dir = join(root, 'oracle');
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir).sort()) {
+    const index = join(dir, name, 'index.ts');
+    if (name === 'core' || !existsSync(index) || MECHANISMS[name]) continue;
+    const mod = (await import(pathToFileURL(index).href)) as { default?: MechanismOracle };
+    if (typeof mod.default?.create !== 'function') throw new Error(`${index} does not default-export a MechanismOracle`);
+    MECHANISMS[name] = mod.default;
   }
 }
 
+await loadMechanisms(resolve(dirname(fileURLToPath(import.meta.url)), '..'));
+for (const root of (process.env.MMSPEC_MECHANISMS ?? '').split(':').filter(Boolean)) await loadMechanisms(resolve(root));
 
 export { DEFAULT_MODEL_KERNEL as DEFAULT_KERNEL } from './core/kernel.ts';

@@ -6,6 +6,14 @@ import { projectRoot } from '../tools/paths.ts';
 
 export const ROOT = projectRoot();
 export const MMSPEC = join(ROOT, 'tools/bin/mmspec.js');
+/** The toy mechanism's root (README, Adding a mechanism): the generic suites' mechanism. */
+export const TOY_ROOT = join(ROOT, 'fixtures/toy');
+export const TOY = 'toy';
+/**
+ * The same mechanism's name for the generic suites, which may not spell it (a mechanism is named
+ * only in its own folders, suites/core/mechanism-names.test.ts, and the check reads TOY too).
+ */
+export const EXAMPLE = TOY;
 
 export interface CliResult {
   code: number;
@@ -35,24 +43,31 @@ export function tempTables(files: Record<string, unknown>): string {
   return dir;
 }
 
-/** A small valid overcommit table; tests break one thing at a time. */
+/** Where a table of the worked example goes in tempTables: "<mechanism>/<name>.json". */
+export const exampleFile = (name = 'a') => `${EXAMPLE}/${name}.json`;
+
+/**
+ * A small valid table of the worked example (EXAMPLE); tests break one thing at a time. Its one
+ * row starts the factor at 10, writes 200 (taken: +190) and then 3001 (refused with EINVAL,
+ * nothing written: still +190), as the sysctl's range is 1 to 3000.
+ */
 export function smallTable(overrides: Record<string, unknown> = {}) {
   return {
-    mechanism: 'overcommit',
-    doc: 'Documentation/mm/overcommit-accounting.rst',
+    mechanism: EXAMPLE,
+    doc: 'Documentation/mm/physical_memory.rst',
     scenarios: [
       {
-        id: 'overcommit.test.private-rw',
-        title: 'anonymous private writable mapping is charged its size',
+        id: `${EXAMPLE}.test.set-then-refuse`,
+        title: 'a scale factor in range is taken, one out of range refused',
         level: 'must',
         layer: 'abi',
         kernels: '*',
-        cites: [{ section: 'How It Works', quote: 'PRIVATE WRITABLE - size of mapping per instance' }],
-        // 16384 pages of 4 KiB = 65536 kB charged; munmap gives it back.
+        cites: [{ section: 'General', quote: 'taking ``vm.watermark_scale_factor`` sysctl into account' }],
+        config: { watermark_scale_factor: 10 },
         steps: [
-          { op: 'mmap', args: { as: 'a', pages: 16384 }, expect: { observe: { Committed_AS: { delta: 65536 } } } },
-          { op: 'munmap', args: { map: 'a' }, expect: { observe: { Committed_AS: { delta: 0 } } } },
-        ],
+          { op: 'set_scale', args: { value: 200 }, expect: { observe: { watermark_scale_factor: { delta: 190 } } } },
+          { op: 'set_scale', args: { value: 3001 }, expect: { errno: 'EINVAL', observe: { watermark_scale_factor: { delta: 190 } } } },
+        ] as { op: string; args: Record<string, unknown>; expect?: { errno?: string; observe?: Record<string, unknown> } }[],
         ...overrides,
       },
     ],

@@ -28,35 +28,55 @@ export abstract class AddressSpace<V extends Span> {
     return at;
   }
 
+  /** The index of the first VMA ending after page (VMAs are sorted and do not overlap). */
+  private firstEndingAfter(page: number): number {
+    let lo = 0;
+    let hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.vmas[mid]!.end > page) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   find(page: number): V | undefined {
-    return this.vmas.find((v) => v.start <= page && page < v.end);
+    const v = this.vmas[this.firstEndingAfter(page)];
+    return v && v.start <= page ? v : undefined;
   }
 
   /** The first VMA ending after page (vma_find): the one holding it, or the next above it. */
   findFrom(page: number): V | undefined {
-    return this.vmas.find((v) => v.end > page);
+    return this.vmas[this.firstEndingAfter(page)];
+  }
+
+  /** The VMAs meeting [start, end), in address order. */
+  overlapping(start: number, end: number): V[] {
+    const out: V[] = [];
+    for (let i = this.firstEndingAfter(start); i < this.vmas.length && this.vmas[i]!.start < end; i++) out.push(this.vmas[i]!);
+    return out;
   }
 
   /** Pages of free address space right above v, up to the next VMA. */
   roomAfter(v: V): number {
-    const next = this.vmas.find((x) => x.start >= v.end);
+    const next = this.vmas[this.firstEndingAfter(v.end)];
     return next ? next.start - v.end : Number.POSITIVE_INFINITY;
   }
 
   insert(v: V): void {
-    this.vmas.push(v);
-    this.vmas.sort((a, b) => a.start - b.start);
+    this.vmas.splice(this.firstEndingAfter(v.start), 0, v);
   }
 
   remove(v: V): void {
-    this.vmas = this.vmas.filter((x) => x !== v);
+    const i = this.vmas.indexOf(v);
+    if (i >= 0) this.vmas.splice(i, 1);
   }
 
   /** Splits VMAs at start and end and returns those inside [start, end). */
   isolate(start: number, end: number): V[] {
     this.splitAt(start);
     this.splitAt(end);
-    return this.vmas.filter((v) => v.start >= start && v.end <= end);
+    return this.overlapping(start, end);
   }
 
   /**
@@ -65,8 +85,9 @@ export abstract class AddressSpace<V extends Span> {
    * something new next to other VMAs. `join` folds the second VMA into the first.
    */
   protected mergeAround(from: number, to: number, mayMerge: (a: V, b: V) => boolean, join: (a: V, b: V) => void): void {
-    for (let i = 0; i + 1 < this.vmas.length; ) {
+    for (let i = Math.max(0, this.firstEndingAfter(from) - 1); i + 1 < this.vmas.length; ) {
       const a = this.vmas[i]!;
+      if (a.start > to) break;
       const b = this.vmas[i + 1]!;
       if (b.start > to || a.end < from || a.end !== b.start || !mayMerge(a, b)) {
         i++;

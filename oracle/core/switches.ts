@@ -21,7 +21,8 @@ export const DOCUMENTED = 'documented';
 export interface SwitchSettings {
   /** A kernel release, or DOCUMENTED. */
   kernel: string;
-  /** Switches forced on or off, whatever the release. */
+  /** Switches forced on or off, whatever the release. Names of other models' switches are
+   * ignored (a model embedding another passes the settings on); checked by forcedUnknown. */
   force?: Record<string, boolean>;
 }
 
@@ -39,9 +40,6 @@ export class Behaviour {
       const on = forced ?? (settings.kernel !== DOCUMENTED && inRange(settings.kernel, s.kernels));
       if (on) this.active.add(s.name);
     }
-    for (const name of Object.keys(settings.force ?? {})) {
-      if (!switches.some((s) => s.name === name)) throw new Error(`no kernel behaviour switch '${name}' (have: ${switches.map((s) => s.name).join(', ')})`);
-    }
   }
 
   /** Whether a switch is on; asking marks it as one that shaped the result. */
@@ -56,4 +54,9 @@ export class Behaviour {
   get enabled(): string[] {
     return [...this.active];
   }
+}
+
+/** The forced names no switch of the given ones bears (a typo, a switch since removed). */
+export function forcedUnknown(force: Record<string, boolean> | undefined, switches: readonly KernelSwitch[]): string[] {
+  return Object.keys(force ?? {}).filter((name) => !switches.some((s) => s.name === name));
 }

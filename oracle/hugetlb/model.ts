@@ -4,7 +4,7 @@ import type {
   AcctArgs, CreateArgs, FallocateArgs, FileArgs, ForkArgs, FtruncateArgs, HugetlbConfig, MemfdCreateArgs,
   MmapArgs, MountArgs, RangeArgs, RegionArgs, ResvArgs, ResvMapNewArgs, StatfsArgs, SubpoolNewArgs,
   SubpoolPagesArgs, SysctlArgs, TouchArgs, UmountArgs, VmaResvArgs,
-} from '../../spec/types/hugetlb.ts';
+} from '../../spec/mechanisms/hugetlb/types.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../core/errors.ts';
 import { namedRange } from '../core/named.ts';
@@ -17,7 +17,7 @@ import {
 } from './reserve.ts';
 import { LONG_MAX, ResvMap } from './resv-map.ts';
 import { NO_LIMIT, Subpool, subpoolIsFree } from './subpool.ts';
-import { HUGETLB_SWITCHES } from './switches.ts';
+import { HUGETLB_SWITCHES, machineNodes } from './switches.ts';
 
 type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
 
@@ -42,7 +42,7 @@ export class HugetlbModel implements MechanismModel {
 
   constructor(config: HugetlbConfig, ctx: ModelContext) {
     this.behaviour = new Behaviour(HUGETLB_SWITCHES, ctx);
-    this.h = new Hstate(config.nr_hugepages ?? 0, config.nr_overcommit_hugepages ?? 0);
+    this.h = new Hstate(config.nr_hugepages ?? 0, config.nr_overcommit_hugepages ?? 0, machineNodes(ctx.kernel));
     this.resv = new Reservations(this.h, this.behaviour);
     this.hugepagesize = config.machine?.Hugepagesize ?? 2048;
     this.procs.set('main', new Mm());

@@ -22,6 +22,8 @@ export interface HPage {
   mappers: number;
   /** In the page cache of this inode (shared pages); null for anonymous (private) pages. */
   cache: Inode | null;
+  /** The NUMA node it lives on. */
+  node: number;
 }
 
 export type InodeKind = 'file' | 'memfd' | 'anon';

@@ -4,7 +4,7 @@ import type { Behaviour } from '../core/switches.ts';
 import type { Hstate } from './hstate.ts';
 import type { HPage, Inode } from './objects.ts';
 import { LONG_MAX, ResvMap } from './resv-map.ts';
-import { subpoolGet, subpoolPut, subpoolUnget, type Subpool } from './subpool.ts';
+import { NO_LIMIT, subpoolGet, subpoolPut, subpoolUnget, type Subpool } from './subpool.ts';
 
 /** What the reservation helpers need of a VMA (fallocate passes a pseudo shared VMA). */
 export interface ResvVma {
@@ -93,8 +93,16 @@ export class Reservations {
     if (gbl !== 'ENOMEM' && !this.h.acct(gbl)) {
       // Hand the pages back to the subpool as they were. Older kernels put all chg pages
       // back and ignore what the subpool says to give back globally.
-      if (this.on('failed-reserve-refills-subpool-reserve')) subpoolPut(spool, chg);
-      else subpoolUnget(spool, chg, gbl);
+      if (this.on('failed-reserve-refills-subpool-reserve')) {
+        subpoolPut(spool, chg);
+      } else if (spool && chg > gbl && this.on('failed-reserve-drops-subpool-reserve')) {
+        // What the subpool's reserve supplied is put back first, with the used count still
+        // high: at or above min_size the put gives it back globally instead.
+        this.h.acct(-subpoolPut(spool, chg - gbl));
+        if (spool.max !== NO_LIMIT) spool.used -= gbl;
+      } else {
+        subpoolUnget(spool, chg, gbl);
+      }
       ok = false;
     }
     if (!ok) {
@@ -158,12 +166,13 @@ export class Reservations {
     // min_size reserve supplied the page.
     const ownless = !v.shared && !v.owner;
     const useReserve = gblChg === 0 && !(ownless && this.on('subpool-reserve-needs-vma-reserve'));
-    if (!this.h.allocPage(useReserve)) {
+    const node = this.h.allocPage(useReserve);
+    if (node < 0) {
       vmaEndReservation(v, idx);
       if (mapChg !== 'reuse') this.failedAllocPut(spool, gblChg);
       return null;
     }
-    const page: HPage = { restoreReserve: useReserve, spool, mappers: 0, cache: null };
+    const page: HPage = { restoreReserve: useReserve, spool, mappers: 0, cache: null, node };
     if (mapChg === 'enforced') {
       vmaEndReservation(v, idx); // the map already records idx as consumed
     } else {
@@ -197,8 +206,8 @@ export class Reservations {
     // A restored reservation keeps its subpool charge; otherwise the subpool may still want
     // the page to keep its reserve at min_size (put returns 0), which restores one too.
     if (!restore && subpoolPut(page.spool, 1) === 0) restore = true;
-    const keep = !(restore && this.h.surplus > 0 && this.on('restored-reserve-page-freed-as-surplus'));
-    this.h.freePage(restore, keep);
+    const keep = !(restore && this.h.surplusOn(page.node) && this.on('restored-reserve-page-freed-as-surplus'));
+    this.h.freePage(page.node, restore, keep);
   }
 
   /**

@@ -36,6 +36,16 @@ export const HUGETLB_SWITCHES: KernelSwitch[] = [
     ],
   },
   {
+    name: 'failed-reserve-drops-subpool-reserve',
+    kernels: '>=6.15',
+    summary:
+      "an mmap whose hugetlb_acct_memory fails puts back the pages the subpool's min_size reserve supplied with hugepage_subpool_put_pages while the used count still includes the whole request, and lowers it by the rest only afterwards: when that count stays at or above min_size the put gives those pages back globally (HugePages_Rsvd drops) instead of refilling the subpool's reserve, which is then lost; umount later gives min_size back all the same, taking Rsvd below zero",
+    evidence: [
+      'Debian 7.2.13 guest (fuzz, seed 4 sequence 453): size=6,min_size=1 mount, a 4-page shared mmap that needs 3 pages the pool cannot give fails with ENOMEM and Rsvd drops 1 -> 0 (document: 1); the pool is left one reservation short after the umount',
+      '7.1.8 source hugetlb_reserve_pages out_put_pages (spool_resv, then used_hpages -= gbl_reserve); 6.12.107 puts back all chg pages (failed-reserve-refills-subpool-reserve); range tentative, as that switch',
+    ],
+  },
+  {
     name: 'subpool-reserve-needs-vma-reserve',
     kernels: '<6.15',
     summary:
@@ -76,3 +86,12 @@ export const HUGETLB_SWITCHES: KernelSwitch[] = [
     ],
   },
 ];
+
+/**
+ * NUMA nodes of the machine a release was seen on, which a model cannot observe: the QEMU
+ * guests (Debian's kernels) boot with two nodes, one CPU each, and the probe pins itself to
+ * CPU 0 (node 0); the host and bare releases have one.
+ */
+export function machineNodes(release: string): number {
+  return /\+deb|-amd64$/.test(release) ? 2 : 1;
+}

@@ -7,7 +7,7 @@
 // in place and merges with nothing but a guard of the same flags; the kernel hands out
 // address space top down, so a new mapping, or one mremap moves, takes the highest free gap
 // that fits, which may be a hole an earlier munmap left.
-import type { Prot } from '../../spec/types/overcommit.ts';
+import type { Prot } from '../../spec/mechanisms/overcommit/types.ts';
 import { AddressSpace } from '../core/address-space.ts';
 
 export type Backing = 'anon' | 'file' | 'zero' | 'hugetlb';

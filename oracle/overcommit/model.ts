@@ -9,7 +9,7 @@
 import type {
   BrkArgs, ForkArgs, MadviseArgs, MmapArgs, MprotectArgs, MremapArgs, OvercommitConfig,
   RangeArgs, SysctlArgs, TouchArgs, VmEnoughMemoryArgs, VmUnacctMemoryArgs,
-} from '../../spec/types/overcommit.ts';
+} from '../../spec/mechanisms/overcommit/types.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../core/errors.ts';
 import { namedRange } from '../core/named.ts';
@@ -269,7 +269,7 @@ export class OvercommitModel implements MechanismModel {
       const first = mm.findFrom(start);
       if (!first || first.start > start) return errno('ENOMEM');
       let at = first.start;
-      for (const v of mm.vmas.filter((x) => x.end > start && x.start < end)) {
+      for (const v of mm.overlapping(start, end)) {
         if (v.start !== at) return errno('ENOMEM'); // a hole: what came before stays changed
         const from = Math.max(start, v.start);
         const to = Math.min(end, v.end);
@@ -411,7 +411,7 @@ export class OvercommitModel implements MechanismModel {
       if (start === end) return OK;
       let hole = false;
       let at = start;
-      for (const v of mm.vmas.filter((x) => x.end > start && x.start < end)) {
+      for (const v of mm.overlapping(start, end)) {
         if (v.start > at) hole = true;
         const from = Math.max(start, v.start);
         const to = Math.min(end, v.end);

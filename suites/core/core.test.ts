@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, ExprError, namesIn } from '../../tools/core/expr.ts';
 import { inRange, parseVersion } from '../../oracle/core/kernel.ts';
+import { Behaviour, DOCUMENTED, forcedUnknown } from '../../oracle/core/switches.ts';
+import { OracleImplementation } from '../../tools/impl/oracle.ts';
 
 describe('expressions', () => {
   it('follow arithmetic precedence and functions', () => {
@@ -41,5 +43,32 @@ describe('kernel versions', () => {
     expect(inRange('6.6', '>6.6')).toBe(false);
     expect(inRange('6.6', '<=6.6')).toBe(true);
     expect(inRange('anything', '*')).toBe(true);
+  });
+});
+
+describe('kernel behaviour switches', () => {
+  const switches = [
+    { name: 'since-6.7', kernels: '>=6.7', summary: '', evidence: [] },
+    { name: 'before-6.12', kernels: '<6.12', summary: '', evidence: [] },
+  ];
+
+  it('follow the release, or none of them as documented', () => {
+    expect(new Behaviour(switches, { kernel: '6.8' }).enabled.sort()).toEqual(['before-6.12', 'since-6.7']);
+    expect(new Behaviour(switches, { kernel: '6.1' }).enabled).toEqual(['before-6.12']);
+    expect(new Behaviour(switches, { kernel: DOCUMENTED }).enabled).toEqual([]);
+  });
+
+  it('record the ones asked that were on, and refuse an unknown question', () => {
+    const b = new Behaviour(switches, { kernel: '6.18' });
+    expect([b.on('since-6.7'), b.on('before-6.12')]).toEqual([true, false]);
+    expect([...b.used]).toEqual(['since-6.7']);
+    expect(() => b.on('nonesuch')).toThrow(/unknown kernel behaviour switch 'nonesuch'/);
+  });
+
+  it('can be forced either way; forced names nobody bears are found', () => {
+    const b = new Behaviour(switches, { kernel: '6.18', force: { 'since-6.7': false, 'before-6.12': true, 'other-model': true } });
+    expect(b.enabled).toEqual(['before-6.12']);
+    expect(forcedUnknown({ 'since-6.7': false, typo: true }, switches)).toEqual(['typo']);
+    expect(() => new OracleImplementation({ force: { 'no-such-switch-anywhere': true } })).toThrow(/no kernel behaviour switch named 'no-such-switch-anywhere'/);
   });
 });

@@ -1,4 +1,5 @@
-// Implementations plugged in from outside: exec programs, modules, mutants, broken peers.
+// Implementations plugged in from outside: exec programs, modules, broken peers. (A mechanism's own
+// implementations are tested in its folder, suites/<mechanism>/.)
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { loadModuleImplementation } from '../../tools/impl/module.ts';
 import { OracleImplementation } from '../../tools/impl/oracle.ts';
 import { runScenarios } from '../../tools/runner/run.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
-import { MMSPEC, ROOT, cli, smallTable, tempTables } from '../helpers.ts';
+import { MMSPEC, ROOT, cli, smallTable, tempTables, EXAMPLE, exampleFile } from '../helpers.ts';
 
 const all = loadScenarios();
 const statuses = (s: Awaited<ReturnType<typeof runScenarios>>) => Object.fromEntries(s.results.map((r) => [r.id, r.status]));
@@ -29,8 +30,8 @@ describe('exec: the oracle served over the line protocol', () => {
     const lines = [
       'not json',
       JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'launch', params: {} }),
-      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'open', params: { mechanism: 'overcommit', config: { overcommit_memory: 7 } } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'step', params: { session: 'nope', step: { op: 'mmap', args: {} } } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'open', params: { mechanism: EXAMPLE, config: { watermark_scale_factor: 3001 } } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'step', params: { session: 'nope', step: { op: 'set_scale', args: { value: 100 } } } }),
       JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'open', params: { mechanism: 'ksm', config: {} } }),
     ];
     const r = spawnSync(process.execPath, [MMSPEC, 'serve'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', cwd: ROOT });
@@ -42,22 +43,7 @@ describe('exec: the oracle served over the line protocol', () => {
       [3, 'invalid'],
       [4, 'unsupported'],
     ]);
-    expect(replies[2].error.message).toContain('/config/overcommit_memory');
-  });
-});
-
-describe('exec: an independent implementation in Python', () => {
-  const py = spawnSync('python3', ['--version']).status === 0;
-  it.skipIf(!py)('passes every abi scenario', async () => {
-    const impl = execImplementation(`python3 "${join(ROOT, 'fixtures/impls/python-overcommit/overcommit.py')}"`);
-    try {
-      const s = await runScenarios(impl, all.filter((x) => x.mechanism === 'overcommit'));
-      const failed = s.results.filter((r) => r.status === 'failed').map((r) => `${r.id}: ${r.reason}\n${r.diff ?? ''}`);
-      expect(failed).toEqual([]);
-      expect(s.passed).toBe(all.filter((x) => x.mechanism === 'overcommit' && x.layer === 'abi' && !x.kernels.includes('<')).length);
-    } finally {
-      await impl.dispose();
-    }
+    expect(replies[2].error.message).toContain('/config/watermark_scale_factor');
   });
 });
 
@@ -71,16 +57,19 @@ describe('command line failures', () => {
   });
 
   it('fail the command line run with exit 1', () => {
-    const r = cli(['run', '--impl', 'module:fixtures/impls/mutants/munmap-keeps-charge.ts']);
+    // A module that takes out-of-range factors (no range check): wrong answers, not broken ones.
+    const r = cli(['run', '--impl', 'module:fixtures/impls/faulty/faulty.ts', '--mechanism', EXAMPLE], { env: { MMSPEC_FAULT: 'no-range-check' } });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAIL overcommit\./);
+    expect(r.stdout).toMatch(new RegExp(`FAIL ${EXAMPLE}\\.`));
+    expect(r.stdout).toMatch(/-\s+"errno": "EINVAL"/);
+    expect(r.stdout.trim().split('\n').pop()).toMatch(/^\d+ passed, [1-9]\d* failed/);
   });
 });
 
 describe('broken implementations', () => {
   const two = smallTable();
-  two.scenarios.push({ ...two.scenarios[0]!, id: 'overcommit.test.second' });
-  const tables = loadScenarios(tempTables({ 'overcommit/a.json': two }));
+  two.scenarios.push({ ...two.scenarios[0]!, id: `${EXAMPLE}.test.second` });
+  const tables = loadScenarios(tempTables({ [exampleFile()]: two }));
   const cases: [string, RegExp][] = [
     ['crash', /exited: exit status 3/],
     ['stderr-crash', /segfault in step handler/],
@@ -97,7 +86,7 @@ describe('broken implementations', () => {
         expect(s.results.map((r) => r.status)).toEqual(['failed', 'failed']);
         for (const r of s.results) {
           expect(r.reason).toMatch(why);
-          expect(r.reason).toMatch(/at (open|step 0 \(mmap\))/);
+          expect(r.reason).toMatch(/at (open|step 0 \(set_scale\))/);
         }
       } finally {
         await impl.dispose();

@@ -1,8 +1,10 @@
-// Deliberately wrong models (fixtures/impls/mutants/): each is a small change to the oracle's
-// own code or a kernel behaviour switch turned the wrong way. The tables must catch each with
-// a named row that fails on the changed rule, and the fuzzer must find each within 1,000
-// sequences and shrink it to at most 6 steps.
+// Deliberately wrong models (suites/<mechanism>/mutants/): each is a small change to the
+// oracle's own code or a kernel behaviour switch turned the wrong way. The tables must catch
+// each with its named row failing on the changed rule, and the fuzzer must find each within
+// 1,000 sequences and shrink it to at most 6 steps.
+import { globSync } from 'glob';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MECHANISMS } from '../../oracle/index.ts';
 import { fuzz } from '../../tools/fuzz/engine.ts';
@@ -10,37 +12,40 @@ import { loadModuleImplementation } from '../../tools/impl/module.ts';
 import { OracleImplementation } from '../../tools/impl/oracle.ts';
 import { runScenarios } from '../../tools/runner/run.ts';
 import { mechanisms } from '../../tools/spec/mechanisms.ts';
-import { loadScenarios } from '../../tools/spec/tables.ts';
+import { loadScenarios, tablesDir } from '../../tools/spec/tables.ts';
 import { ROOT } from '../helpers.ts';
 
 const all = loadScenarios();
-
-/** Mutant, its mechanism, a row it must fail, and the field that row's diff names. */
-const MUTANTS: [string, string, string, string][] = [
-  ['munmap-keeps-charge', 'overcommit', 'overcommit.mremap-brk-munmap.munmap-partial-tail', 'Committed_AS'],
-  ['read-fault-makes-anon-vma', 'overcommit', 'overcommit.mprotect.rw-to-ro-read-faulted-uncharged', 'Committed_AS'],
-  ['noreserve-shmem-free', 'overcommit', 'overcommit.charges.noreserve-shared-anon-fault-charges-per-page', 'Committed_AS'],
-  ['mprotect-keeps-unfaulted-charge', 'overcommit', 'overcommit.mprotect.rw-to-ro-unfaulted-uncharged', 'Committed_AS'],
-];
+const files = globSync('suites/*/mutants/*.ts', { cwd: ROOT }).sort();
+const generated = Object.keys(MECHANISMS).filter((m) => MECHANISMS[m]!.generator && mechanisms().has(m));
 
 describe('mutants', () => {
-  for (const [name, mechanism, row, field] of MUTANTS) {
-    describe(name, () => {
-      it(`fails ${row} on ${field}, with a readable diff`, async () => {
-        const impl = await loadModuleImplementation(join(ROOT, `fixtures/impls/mutants/${name}.ts`));
-        const s = await runScenarios(impl, all.filter((x) => x.id === row));
+  it("there are at least 3 mutants of each of the project's mechanisms the fuzzer generates for", () => {
+    const own = new Set(loadScenarios(tablesDir()).map((s) => s.mechanism));
+    for (const m of generated.filter((g) => own.has(g))) {
+      expect(files.filter((f) => f.split('/')[1] === m).length, m).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  for (const file of files) {
+    const mechanism = file.split('/')[1]!;
+    describe(file, () => {
+      it('fails its row on its field, with a readable diff', async () => {
+        const { catches } = (await import(pathToFileURL(join(ROOT, file)).href)) as { catches: { row: string; field: string } };
+        const rows = all.filter((x) => x.id === catches.row);
+        expect(rows, `${catches.row} is a row of the tables`).toHaveLength(1);
+        const s = await runScenarios(await loadModuleImplementation(join(ROOT, file)), rows);
         const r = s.results[0]!;
         expect(r.status).toBe('failed');
         expect(r.diff).toMatch(/^--- expected/m);
-        expect(r.diff).toContain(field);
+        expect(r.diff).toContain(catches.field);
       });
 
       it('is found by the fuzzer within 1,000 sequences and shrunk to at most 6 steps', async () => {
-        const a = await loadModuleImplementation(join(ROOT, `fixtures/impls/mutants/${name}.ts`));
         const report = await fuzz({
           spec: mechanisms().get(mechanism)!, generate: MECHANISMS[mechanism]!.generator!.generate,
-          a, b: new OracleImplementation(), seed: 1, count: 1000, length: 20, kernel: '6.18',
-          disposable: true, confirmations: 1, shrinkBudget: 300,
+          a: await loadModuleImplementation(join(ROOT, file)), b: new OracleImplementation(), seed: 1, count: 1000, length: 20,
+          kernel: '6.18', disposable: true, confirmations: 1, shrinkBudget: 300,
         });
         expect(report.divergences.length).toBeGreaterThan(0);
         expect(Math.min(...report.divergences.map((d) => d.minimal.steps.length))).toBeLessThanOrEqual(6);
@@ -48,12 +53,14 @@ describe('mutants', () => {
     });
   }
 
-  it('the oracle itself is not one: the fuzzer finds nothing against itself', async () => {
-    const report = await fuzz({
-      spec: mechanisms().get('overcommit')!, generate: MECHANISMS.overcommit!.generator!.generate,
-      a: new OracleImplementation(), b: new OracleImplementation(), seed: 2, count: 300, length: 20, kernel: '6.18',
-      disposable: true, confirmations: 1, shrinkBudget: 50,
+  for (const m of generated) {
+    it(`the oracle itself is not one: the fuzzer finds nothing against itself (${m})`, async () => {
+      const report = await fuzz({
+        spec: mechanisms().get(m)!, generate: MECHANISMS[m]!.generator!.generate,
+        a: new OracleImplementation(), b: new OracleImplementation(), seed: 2, count: 300, length: 20, kernel: '6.18',
+        disposable: true, confirmations: 1, shrinkBudget: 50,
+      });
+      expect(report.divergences).toEqual([]);
     });
-    expect(report.divergences).toEqual([]);
-  });
+  }
 });

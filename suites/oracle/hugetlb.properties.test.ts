@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HugetlbModel } from '../../oracle/hugetlb/model.ts';
 import type { Inode } from '../../oracle/hugetlb/objects.ts';
 import { ResvMap } from '../../oracle/hugetlb/resv-map.ts';
-import type { HugetlbConfig } from '../../spec/types/hugetlb.ts';
+import type { HugetlbConfig } from '../../spec/mechanisms/hugetlb/types.ts';
 import type { StepRequest } from '../../tools/impl/types.ts';
 
 const runs = Number(process.env.MMSPEC_PROPERTY_RUNS ?? 300);
@@ -21,8 +21,8 @@ export class Driver {
   readonly trace: StepRequest[] = [];
   private n = 0;
 
-  constructor(config: HugetlbConfig) {
-    this.model = new HugetlbModel(config, { kernel: 'documented' });
+  constructor(config: HugetlbConfig, kernel = 'documented') {
+    this.model = new HugetlbModel(config, { kernel });
   }
 
   private run(step: StepRequest) {
@@ -200,6 +200,32 @@ describe('hugetlb model properties', () => {
         expect(o.HugePages_Rsvd, where).toBe(0);
         expect(o.HugePages_Free, where).toBe(o.HugePages_Total);
         expect(d.model.files.size, where).toBe(0);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it('as each kernel seen (switches on, two NUMA nodes in the guests): counters stay whole, maps well formed', () => {
+    const kernels = ['6.18.44-fc-v1252', '6.12.118+deb12-amd64', '6.1.0-57-amd64', '7.2.13+deb14-amd64'];
+    fc.assert(
+      fc.property(fc.constantFrom(...kernels), configArb, commandsArb, (kernel, config, cmds) => {
+        const d = new Driver(config, kernel);
+        const h = d.model.h;
+        for (const c of cmds) {
+          d.apply(c);
+          const where = `${kernel} ${JSON.stringify(d.trace)}`;
+          // Kernel bugs may take Rsvd below zero or above Free, never the page counts.
+          expect(h.free, where).toBeGreaterThanOrEqual(0);
+          expect(h.free, where).toBeLessThanOrEqual(h.nr);
+          expect(h.surplus, where).toBeGreaterThanOrEqual(0);
+          expect(h.surplus, where).toBeLessThanOrEqual(h.nr);
+          for (let n = 0; n < h.nodes; n++) {
+            expect(h.freeNode[n]!, where).toBeGreaterThanOrEqual(0);
+            expect(h.freeNode[n]!, where).toBeLessThanOrEqual(h.nrNode[n]!);
+            expect(h.surplusNode[n]!, where).toBeLessThanOrEqual(h.nrNode[n]!);
+          }
+          for (const map of d.maps()) wellFormed(map);
+        }
       }),
       { numRuns: runs },
     );

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { HugetlbModel } from '../../oracle/hugetlb/model.ts';
 import { ResvMap } from '../../oracle/hugetlb/resv-map.ts';
 import { Subpool } from '../../oracle/hugetlb/subpool.ts';
-import type { HugetlbConfig } from '../../spec/types/hugetlb.ts';
+import type { HugetlbConfig } from '../../spec/mechanisms/hugetlb/types.ts';
 import type { StepResult } from '../../tools/impl/types.ts';
 
 type Outcome = Omit<StepResult, 'observation'>;
@@ -710,5 +710,80 @@ describe('pool resizing and the rest of the ABI', () => {
     ok('mmap', { as: 's', pages: 2, shared: true });
     expect(run('vma_needs_reservation', { map: 's', index: 0 }).value).toBe(0); // shared, entry: reserved
     expect(run('vma_commit_reservation', { map: 's', index: 0 }).value).toBe(0);
+  });
+});
+
+// The model as each kernel: the behaviour switches (oracle/hugetlb/switches.ts) and the
+// machine facts of the kernels they were seen on. Expectations are the real kernels' answers
+// (6.18.44 host, Debian 6.1.192, 6.12.118 and 7.2.13 guests), derived by hand beside each step.
+describe('kernel behaviour switches', () => {
+  const as = (kernel: string, config: HugetlbConfig) => {
+    const model = new HugetlbModel(config, { kernel });
+    const run = (op: string, args: Record<string, unknown> = {}, proc?: string) => model.step({ op, args, proc });
+    const fr = () => [model.observe().HugePages_Free, model.observe().HugePages_Rsvd];
+    return { model, run, fr };
+  };
+
+  it('documented turns every switch off; a release turns on those whose range holds it', () => {
+    expect(as('documented', {}).model.behaviour.enabled).toEqual([]);
+    expect(as('6.18.44-fc-v1252', {}).model.behaviour.enabled.sort()).toEqual([
+      'failed-fault-keeps-subpool-charge', 'failed-reserve-drops-subpool-reserve', 'restored-reserve-page-freed-as-surplus',
+      'unmap-restore-ignores-other-mappers', 'unmap-restores-reserve',
+    ]);
+    expect(as('6.12.118+deb12-amd64', {}).model.behaviour.enabled).not.toContain('unmap-restore-ignores-other-mappers');
+    expect(as('6.1.0-57-amd64', {}).model.behaviour.enabled).not.toContain('unmap-restores-reserve');
+  });
+
+  it('truncating a faulted private page restores its reservation from 6.9 on', () => {
+    for (const [kernel, rsvd] of [['6.1.0-57-amd64', 1], ['6.12.118+deb12-amd64', 2], ['6.18.44-fc-v1252', 2], ['documented', 1]] as const) {
+      const { run, fr } = as(kernel, { nr_hugepages: 4 });
+      run('memfd_create', { as: 'f' });
+      run('mmap', { as: 'a', pages: 2, file: 'f' }); // (4,2)
+      run('touch', { map: 'a', offset: 1 }); // (3,1)
+      run('ftruncate', { file: 'f', pages: 1 }); // page 1 freed; restored or not
+      expect(fr(), kernel).toEqual([4, rsvd]);
+      run('munmap', { map: 'a' }); // the close gives back what the map counts unused
+      expect(fr(), kernel).toEqual([4, 0]);
+    }
+  });
+
+  it("the owner's unmap of a page a child maps: 6.18 gives back one reservation too many, Rsvd is left out below zero", () => {
+    for (const [kernel, after] of [['6.18.44-fc-v1252', undefined], ['7.2.13+deb14-amd64', 0]] as const) {
+      const { model, run } = as(kernel, { nr_hugepages: 4 });
+      run('mmap', { as: 'a', pages: 2 }); // (4,2)
+      run('touch', { map: 'a', offset: 0 }); // (3,1)
+      run('fork', { as: 'c' });
+      run('munmap', { map: 'a' }); // 6.18: 1 - 2 = -1, not shown; 7.2: 1 - 1 = 0
+      expect(model.observe().HugePages_Rsvd, kernel).toBe(after);
+      run('exit', {}, 'c'); // 6.18: the page restores one: 0
+      expect(model.observe().HugePages_Rsvd, kernel).toBe(0);
+    }
+  });
+
+  it('a new mapping reuses a freed range when it fits with the alignment slack', () => {
+    const { run } = as('6.18', { nr_hugepages: 6 });
+    run('mmap', { as: 'a', pages: 4, shared: true });
+    run('munmap', { map: 'a', offset: 1, pages: 2 }); // a 2-page hole inside a's old range
+    run('mmap', { as: 'b', pages: 1, shared: true, prot: 'r' }); // at the hole's top: a's page 2
+    expect(run('touch', { map: 'a', offset: 2 })).toEqual({ ret: 'signal', signal: 'SIGSEGV', si_code: 'SEGV_ACCERR' });
+    expect(run('touch', { map: 'a', offset: 1 })).toEqual({ ret: 'signal', signal: 'SIGSEGV', si_code: 'SEGV_MAPERR' });
+  });
+
+  it('two NUMA nodes in the guests: a page freed on a node without surplus pages stays in the pool', () => {
+    // Pool 2 (one page per node), one surplus page gathered on node 0. Faults take node 0's
+    // pages first (s1, s2), then node 1's (s3). Freeing s3's page: node 1 has no surplus
+    // page, so it joins node 1's free list (3,1,0,1), as the Debian 6.12.118 guest shows; a
+    // single node would hand it to the buddy allocator (2,0,0,0), as the 6.18 host does.
+    const tuple = (m: HugetlbModel) => {
+      const o = m.observe();
+      return [o.HugePages_Total, o.HugePages_Free, o.HugePages_Rsvd, o.HugePages_Surp];
+    };
+    for (const [kernel, after] of [['6.12.118+deb12-amd64', [3, 1, 0, 1]], ['6.18.44-fc-v1252', [2, 0, 0, 0]]] as const) {
+      const { model, run } = as(kernel, { nr_hugepages: 2, nr_overcommit_hugepages: 1 });
+      for (const s of ['s1', 's2', 's3']) run('mmap', { as: s, pages: 1, shared: true }); // (3,3,3,1)
+      for (const s of ['s1', 's2', 's3']) run('touch', { map: s }); // (3,0,0,1)
+      run('munmap', { map: 's3' });
+      expect(tuple(model), kernel).toEqual(after);
+    }
   });
 });

@@ -11,9 +11,9 @@ import { rowHash } from '../../tools/record/recording.ts';
 import { replayOnOracle } from '../../tools/record/replay.ts';
 import { runScenarios } from '../../tools/runner/run.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
-import { ROOT, smallTable, tempTables } from '../helpers.ts';
+import { ROOT, smallTable, tempTables, EXAMPLE, exampleFile } from '../helpers.ts';
 
-/** A "kernel" that answers as the oracle, off by `extra` kB of Committed_AS from the first step on. */
+/** A "kernel" that answers as the oracle, its scale factor off by `extra` from the first step on. */
 class OffKernel extends OracleImplementation {
   constructor(private readonly extra: number) {
     super();
@@ -23,18 +23,18 @@ class OffKernel extends OracleImplementation {
   }
   override async step(session: string, step: StepRequest) {
     const r = await super.step(session, step);
-    return { ...r, observation: { ...r.observation, Committed_AS: (r.observation.Committed_AS as number) + this.extra } };
+    return { ...r, observation: { ...r.observation, watermark_scale_factor: (r.observation.watermark_scale_factor as number) + this.extra } };
   }
 }
 
-/** smallTable whose row carries a known divergence pinning step 0 at 65540 kB on >=6.18. */
+/** smallTable whose row carries a known divergence pinning step 0 at +194 (documented: +190) on >=6.18. */
 function divergentRow() {
   const t = smallTable();
   Object.assign(t.scenarios[0]!, {
-    divergences: [{ kernels: '>=6.18', summary: 'charges 4 kB more', evidence: ['a test'], answers: [{ step: 0, observe: { Committed_AS: { delta: 65540 } } }] }],
+    divergences: [{ kernels: '>=6.18', summary: 'takes 4 more than written', evidence: ['a test'], answers: [{ step: 0, observe: { watermark_scale_factor: { delta: 194 } } }] }],
   });
-  (t.scenarios[0]!.steps[1]!.expect as { observe: Record<string, unknown> }).observe = {};
-  return loadScenarios(tempTables({ 'overcommit/a.json': t }));
+  t.scenarios[0]!.steps[1]!.expect = { errno: 'EINVAL' };
+  return loadScenarios(tempTables({ [exampleFile()]: t }));
 }
 
 describe('known divergences, pinned', () => {
@@ -49,7 +49,7 @@ describe('known divergences, pinned', () => {
     const res = r.results[0]!;
     expect(res.status).toBe('failed');
     expect(res.reason).toContain('differs from both the document and the known divergence');
-    expect(res.diff).toMatch(/as the known divergence pins it[\s\S]*-\s+"Committed_AS \(delta\)": 65540[\s\S]*\+\s+"Committed_AS \(delta\)": 65544/);
+    expect(res.diff).toMatch(/as the known divergence pins it[\s\S]*-\s+"watermark_scale_factor \(delta\)": 194[\s\S]*\+\s+"watermark_scale_factor \(delta\)": 198/);
   });
 
   it('pass with a note when the document holds on an affected kernel (the fix may have landed)', async () => {
@@ -60,12 +60,12 @@ describe('known divergences, pinned', () => {
   it('are refused in a table when they pin a step the row does not have', () => {
     const t = smallTable();
     Object.assign(t.scenarios[0]!, { divergences: [{ kernels: '*', summary: 'x', evidence: ['y'], answers: [{ step: 9, ret: 'ok' }] }] });
-    expect(() => loadScenarios(tempTables({ 'overcommit/a.json': t }))).toThrow(/divergences\/0\/answers\/0\/step: no step 9/);
+    expect(() => loadScenarios(tempTables({ [exampleFile()]: t }))).toThrow(/divergences\/0\/answers\/0\/step: no step 9/);
   });
 });
 
 describe('failures are named where they happened', () => {
-  const [row] = loadScenarios(tempTables({ 'overcommit/a.json': smallTable() }));
+  const [row] = loadScenarios(tempTables({ [exampleFile()]: smallTable() }));
   const broken = (mode: string) => execImplementation(`"${process.execPath}" "${join(ROOT, 'fixtures/impls/broken/broken.mjs')}" ${mode}`, 5000);
 
   it('a batch that fails at its second step names that step, and keeps the first step answer', async () => {
@@ -74,9 +74,9 @@ describe('failures are named where they happened', () => {
       const r = await runScenarios(impl, [row!], { trace: true });
       const res = r.results[0]!;
       expect(res).toMatchObject({ status: 'failed', step: 1 });
-      expect(res.reason).toContain('at step 1 (munmap), after 0:mmap');
+      expect(res.reason).toContain('at step 1 (set_scale), after 0:set_scale');
       expect(res.reason).toContain('step 1 broke the machine');
-      expect(res.trace!.map((t) => t.step.op)).toEqual(['mmap']);
+      expect(res.trace!.map((t) => t.step.op)).toEqual(['set_scale']);
     } finally {
       await impl.dispose();
     }
@@ -98,8 +98,8 @@ describe('failures are named where they happened', () => {
 
 describe('module implementations with ordinary bugs', () => {
   const two = smallTable();
-  two.scenarios.push({ ...two.scenarios[0]!, id: 'overcommit.test.second' });
-  const rows = loadScenarios(tempTables({ 'overcommit/a.json': two }));
+  two.scenarios.push({ ...two.scenarios[0]!, id: `${EXAMPLE}.test.second` });
+  const rows = loadScenarios(tempTables({ [exampleFile()]: two }));
   afterEach(() => {
     delete process.env.MMSPEC_FAULT;
   });
@@ -109,7 +109,7 @@ describe('module implementations with ordinary bugs', () => {
     const impl = await loadModuleImplementation(join(ROOT, 'fixtures/impls/faulty/faulty.ts'));
     const r = await runScenarios(impl, rows);
     expect(r.results.map((x) => x.status)).toEqual(['failed', 'failed']);
-    expect(r.results[0]!.reason).toMatch(/step\(\) threw TypeError: Cannot read properties of undefined[\s\S]*at step 1 \(munmap\)/);
+    expect(r.results[0]!.reason).toMatch(/step\(\) threw TypeError: Cannot read properties of undefined[\s\S]*at step 1 \(set_scale\)/);
   });
 
   it('a step answered in the wrong shape fails that scenario with what is wrong', async () => {
@@ -122,26 +122,28 @@ describe('module implementations with ordinary bugs', () => {
 });
 
 describe('recordings', () => {
-  const [row] = loadScenarios(tempTables({ 'overcommit/a.json': smallTable() }));
+  const [row] = loadScenarios(tempTables({ [exampleFile()]: smallTable() }));
 
-  it('notice a row changed since it was recorded: other pages, other expectations', () => {
+  it('notice a row changed since it was recorded: another value written, other expectations', () => {
     const t = smallTable();
-    const pages = structuredClone(t);
-    (pages.scenarios[0]!.steps[0]!.args as Record<string, unknown>).pages = 8192;
-    (pages.scenarios[0]!.steps[0]!.expect as { observe: Record<string, unknown> }).observe = { Committed_AS: { delta: 32768 } };
-    const [changed] = loadScenarios(tempTables({ 'overcommit/a.json': pages }));
+    const other = structuredClone(t);
+    other.scenarios[0]!.steps[0]!.args.value = 300;
+    other.scenarios[0]!.steps[0]!.expect = { observe: { watermark_scale_factor: { delta: 290 } } };
+    const [changed] = loadScenarios(tempTables({ [exampleFile()]: other }));
     expect(rowHash(changed!)).not.toBe(rowHash(row!));
-    expect(rowHash(loadScenarios(tempTables({ 'overcommit/a.json': t }))[0]!)).toBe(rowHash(row!));
+    expect(rowHash(loadScenarios(tempTables({ [exampleFile()]: t }))[0]!)).toBe(rowHash(row!));
   });
 
   it('are replayed comparing values too', async () => {
-    const [statfs] = loadScenarios().filter((s) => s.steps.some((st) => st.op === 'statfs' && st.expect?.value !== undefined));
+    // A row of the worked example whose step answers with a value (a read of the factor).
+    const [valued] = loadScenarios().filter((s) => s.mechanism === EXAMPLE && s.steps.some((st) => st.expect?.value !== undefined));
     const oracle = new OracleImplementation();
-    const r = await runScenarios(oracle, [statfs!], { trace: true });
+    const r = await runScenarios(oracle, [valued!], { trace: true });
     const rec = { start: r.results[0]!.start, steps: r.results[0]!.trace!.map((t) => ({ request: t.step, result: t.result })) };
-    expect(await replayOnOracle('6.18', statfs!, rec)).toEqual([]);
-    const i = rec.steps.findIndex((st) => st.request.op === 'statfs');
+    expect(await replayOnOracle('6.18', valued!, rec)).toEqual([]);
+    const i = valued!.steps.findIndex((st) => st.expect?.value !== undefined);
+    const op = valued!.steps[i]!.op;
     rec.steps[i] = { ...rec.steps[i]!, result: { ...rec.steps[i]!.result, value: 99 } };
-    expect((await replayOnOracle('6.18', statfs!, rec)).join('\n')).toMatch(/statfs .*: value kernel 99 oracle/);
+    expect((await replayOnOracle('6.18', valued!, rec)).join('\n')).toMatch(new RegExp(`${op} .*: value kernel 99 oracle ${valued!.steps[i]!.expect!.value}`));
   });
 });

@@ -4,6 +4,7 @@ import { checkCitations } from '../../tools/cite/check.ts';
 import { findDocs, HOW_TO_PROVIDE_DOCS } from '../../tools/cite/docs.ts';
 import { normalise, sections } from '../../tools/cite/rst.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
+import { EXAMPLE } from '../helpers.ts';
 
 const docs = findDocs();
 if (!docs) console.warn(`citation check skipped: ${HOW_TO_PROVIDE_DOCS}`);
@@ -22,16 +23,19 @@ describe('citations', () => {
   });
 
   it.skipIf(!docs)('catch a quote that is not in the document, or not in the section named', () => {
-    const [s] = loadScenarios().filter((x) => x.mechanism === 'overcommit');
+    // A row of the worked example, citing Documentation/mm/physical_memory.rst.
+    const [s] = loadScenarios().filter((x) => x.mechanism === EXAMPLE);
+    const quote = 'taking ``vm.watermark_scale_factor`` sysctl into account'; // in the zones' General section
     const bad = [
-      { ...s!, id: 'x.made-up', cites: [{ section: 'Gotchas', quote: 'overcommit is always refused' }] },
-      { ...s!, id: 'x.wrong-section', cites: [{ section: 'Gotchas', quote: 'Account ptrace pages' }] },
-      { ...s!, id: 'x.no-section', cites: [{ section: 'Theory', quote: 'Account ptrace pages' }] },
+      { ...s!, id: 'x.made-up', cites: [{ section: 'General', quote: 'the watermarks never move' }] },
+      { ...s!, id: 'x.wrong-section', cites: [{ section: 'Reclaim control', quote }] },
+      { ...s!, id: 'x.no-section', cites: [{ section: 'Theory', quote }] },
+      { ...s!, id: 'x.right', cites: [{ section: 'General', quote }] },
     ];
     const { problems } = checkCitations(bad as NonNullable<typeof s>[], docs!);
     expect(problems.map((p) => [p.scenario, p.problem.split(' (')[0]])).toEqual([
       ['x.made-up', 'quote not found in the document'],
-      ['x.wrong-section', "quote is in the document but not in section 'Gotchas'"],
+      ['x.wrong-section', "quote is in the document but not in section 'Reclaim control'"],
       ['x.no-section', "no section 'Theory'"],
     ]);
   });

@@ -13,7 +13,6 @@ import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
 import { replayJournal } from '../linux/guard.ts';
 import { ImplFailure } from '../impl/types.ts';
-import { loadMechanisms } from '../../oracle/index.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -132,7 +131,6 @@ export async function main(argv: string[]): Promise<number> {
     if (restored) process.stderr.write(`mmspec: ${restored}\n`);
   }
   try {
-    await loadMechanisms();
     await program((c) => (code = c)).parseAsync(argv);
     return code;
   } catch (e) {

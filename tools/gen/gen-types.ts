@@ -1,4 +1,5 @@
-// Generates spec/types/*.ts from the JSON Schemas (npm run gen). A test fails when they are stale.
+// Generates the TypeScript types from the JSON Schemas (npm run gen): spec/types/ for the shared
+// schemas, spec/mechanisms/<name>/types.ts for each mechanism. A test fails when they are stale.
 import { writeFileSync } from 'node:fs';
 import { generateAll } from './schemas-to-ts.ts';
 

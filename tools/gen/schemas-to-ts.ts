@@ -15,7 +15,7 @@ export function schemaTargets(): { schema: string; target: string; name: string 
   ];
   for (const file of globSync('spec/mechanisms/*/mechanism.schema.json', { cwd: root }).sort()) {
     const mech = basename(join(file, '..'));
-    out.push({ schema: file, target: `spec/types/${mech}.ts`, name: mech });
+    out.push({ schema: file, target: `spec/mechanisms/${mech}/types.ts`, name: mech });
   }
   return out.map((t) => ({ ...t, schema: join(root, t.schema), target: join(root, t.target) }));
 }

@@ -2,7 +2,7 @@
 import { MECHANISMS } from '../../oracle/index.ts';
 import type { MechanismModel, MechanismOracle } from '../../oracle/core/model.ts';
 import { DEFAULT_MODEL_KERNEL, inRange, parseVersion } from '../../oracle/core/kernel.ts';
-import { DOCUMENTED } from '../../oracle/core/switches.ts';
+import { DOCUMENTED, forcedUnknown } from '../../oracle/core/switches.ts';
 import { describeErrors } from '../spec/ajv.ts';
 import { mechanisms } from '../spec/mechanisms.ts';
 import { ImplError, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';
@@ -20,7 +20,10 @@ export class OracleImplementation implements Implementation {
   private sessions = new Map<string, MechanismModel>();
   private nextId = 1;
 
-  constructor(private readonly options: OracleOptions = {}) {}
+  constructor(private readonly options: OracleOptions = {}) {
+    const unknown = forcedUnknown(options.force, Object.values(MECHANISMS).flatMap((m) => m.switches ?? []));
+    if (unknown.length) throw new Error(`no kernel behaviour switch named ${unknown.map((n) => `'${n}'`).join(', ')}`);
+  }
 
   async describe(): Promise<ImplementationInfo> {
     return { name: this.options.name ?? 'mmspec-oracle', version: '0.1.0', mechanisms: Object.keys(MECHANISMS), layers: ['abi', 'internal'], kernel: null };

@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { probeMechanisms } from '../probe/registry.ts';
-import { KNOBS, restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
+import { allKnobs, probeMechanisms, type ProbeKnob } from '../probe/registry.ts';
+import { restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
 
 export const STATE_DIR = process.env.MMSPEC_HOST_STATE ?? '/run/mmspec';
 
@@ -26,10 +26,12 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Where to read the mount table and how to unmount (injectable for tests). */
+/** Where to read the mount table, how to unmount, and what (injectable for tests). */
 export interface MountOps {
   table: string;
   unmount: (path: string) => void;
+  /** The file system types to unmount; by default those the mechanisms mount (the registry). */
+  fstypes?: string[];
 }
 
 export const MOUNTS: MountOps = {
@@ -48,7 +50,7 @@ const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) =
  */
 export function releaseMounts(dir = STATE_DIR, ops: MountOps = MOUNTS): string[] {
   const root = join(dir, 'mnt') + '/';
-  const fstypes = new Set(probeMechanisms().flatMap((m) => m.mounts));
+  const fstypes = new Set(ops.fstypes ?? probeMechanisms().flatMap((m) => m.mounts));
   let table: string;
   try {
     table = readFileSync(ops.table, 'utf8');
@@ -76,14 +78,17 @@ export function releaseMounts(dir = STATE_DIR, ops: MountOps = MOUNTS): string[]
 const journalPath = (dir: string) => join(dir, 'host-journal.json');
 const lockPath = (dir: string) => join(dir, 'host.lock');
 
-/** Restores what a run that died without cleaning up left behind. Returns what it did, for the log. */
-export function replayJournal(dir = STATE_DIR, mounts: MountOps = MOUNTS): string | null {
+/**
+ * Restores what a run that died without cleaning up left behind. Returns what it did, for the log.
+ * knobs (names and pairs, for the restore order) are the registry's unless given.
+ */
+export function replayJournal(dir = STATE_DIR, mounts: MountOps = MOUNTS, knobs: ProbeKnob[] = allKnobs()): string | null {
   const file = journalPath(dir);
   if (!existsSync(file)) return null;
   const j = JSON.parse(readFileSync(file, 'utf8')) as Journal;
   if (alive(j.pid) && j.pid !== process.pid) return null; // still running: its own guard restores
   const unmounted = releaseMounts(dir, mounts); // first: a pool shrinks only once its pages are free
-  const stuck = restoreKnobs(j.knobs);
+  const stuck = restoreKnobs(j.knobs, knobs);
   rmSync(file);
   return `restored ${Object.keys(j.knobs).length} settings left by an interrupted run (pid ${j.pid}, ${j.started})${unmounted.length ? `, unmounted ${unmounted.length} mounts` : ''}${stuck.length ? `; not restored: ${stuck.join(', ')}` : ''}`;
 }
@@ -94,7 +99,8 @@ export class HostGuard {
 
   constructor(
     private readonly dir = STATE_DIR,
-    private readonly knobs = KNOBS,
+    /** The knobs to snapshot and restore: the registry's (every mechanism's) unless given. */
+    private readonly knobs: ProbeKnob[] = allKnobs(),
     private readonly log: (s: string) => void = (s) => process.stderr.write(`mmspec: ${s}\n`),
     private readonly mounts: MountOps = MOUNTS,
   ) {}
@@ -109,9 +115,9 @@ export class HostGuard {
       rmSync(lock);
     }
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
-    const replayed = replayJournal(this.dir, this.mounts);
+    const replayed = replayJournal(this.dir, this.mounts, this.knobs);
     if (replayed) this.log(replayed);
-    this.snap = snapshotKnobs(this.knobs);
+    this.snap = snapshotKnobs(this.knobs.map((k) => k.path));
     writeFileSync(journalPath(this.dir), JSON.stringify({ pid: process.pid, started: new Date().toISOString(), knobs: this.snap }, null, 2));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       const h = () => {
@@ -132,7 +138,7 @@ export class HostGuard {
     if (!this.snap) return;
     const unmounted = releaseMounts(this.dir, this.mounts);
     if (unmounted.length) this.log(`unmounted what was left mounted: ${unmounted.join(', ')}`);
-    const stuck = restoreKnobs(this.snap);
+    const stuck = restoreKnobs(this.snap, this.knobs);
     if (stuck.length) this.log(`could not restore: ${stuck.join(', ')}`);
     this.snap = undefined;
     rmSync(journalPath(this.dir), { force: true });

@@ -74,7 +74,7 @@ static struct {
   char id[16];
   long baseline, sum; /* Committed_AS at open (kB); sum of the measured deltas */
 } sess;
-/* The prefix of the session's hugetlbfs mount points ("" when none may exist). */
+/* The prefix of the session's mount points ("" when none may exist). */
 static char sess_mnt[256];
 static int session_count;
 
@@ -101,7 +101,7 @@ static void restore_knobs(void) {
 }
 
 /* Kills every session process, waits for all of them, unmounts the session's
- * hugetlbfs mounts (which the processes' files and mappings kept busy), then
+ * mounts (which the processes' files and mappings kept busy), then
  * restores the knobs (a pool shrinks only once its pages are free). */
 static void end_session(void) {
   for (int k = 0; k < nprocs; k++)

@@ -22,7 +22,7 @@
 /* ---- generated from the mechanisms' folders (registry.gen.c) ---- */
 
 /* A machine-wide setting a session may write. `zeroes`: the knob that writing
- * this one sets to 0 (overcommit_ratio and overcommit_kbytes zero each other):
+ * this one sets to 0 (a ratio and an absolute limit of one thing zero each other):
  * of such a pair, the one that was non-zero is restored last. */
 typedef struct {
   const char *name;

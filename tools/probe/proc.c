@@ -439,7 +439,7 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
 }
 
 /* The relay is gone without ending the session: undo what the session changed
- * on the machine (its hugetlbfs mounts, then the knobs) and exit. */
+ * on the machine (its mounts, then the knobs) and exit. */
 __attribute__((noreturn)) static void orphaned(void) {
   mounts_cleanup(mnt_prefix);
   if (have_knobs) knobs_restore(saved_knobs);

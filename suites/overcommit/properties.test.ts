@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OvercommitModel } from '../../oracle/overcommit/model.ts';
-import type { OvercommitConfig } from '../../spec/types/overcommit.ts';
+import type { OvercommitConfig } from '../../spec/mechanisms/overcommit/types.ts';
 import type { StepRequest } from '../../tools/impl/types.ts';
 
 const PROT = ['rw', 'r', 'none'] as const;
