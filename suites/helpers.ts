@@ -6,14 +6,13 @@ import { projectRoot } from '../tools/paths.ts';
 
 export const ROOT = projectRoot();
 export const MMSPEC = join(ROOT, 'tools/bin/mmspec.js');
-/** The toy mechanism's root (README, Adding a mechanism): the generic suites' mechanism. */
-export const TOY_ROOT = join(ROOT, 'fixtures/toy');
-export const TOY = 'toy';
 /**
- * The same mechanism's name for the generic suites, which may not spell it (a mechanism is named
- * only in its own folders, suites/core/mechanism-names.test.ts, and the check reads TOY too).
+ * The worked example of a mechanism (README, Adding a mechanism), the generic suites'
+ * mechanism: its root and its name, which other suites do not spell (a mechanism is named only
+ * in its own folders, suites/core/mechanism-names.test.ts).
  */
-export const EXAMPLE = TOY;
+export const EXAMPLE_ROOT = join(ROOT, 'fixtures/toy');
+export const EXAMPLE = 'toy';
 
 export interface CliResult {
   code: number;

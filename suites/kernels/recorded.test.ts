@@ -8,7 +8,7 @@ import { loadRecordings, rowHash, type RecordedScenario } from '../../tools/reco
 import { replayOnOracle } from '../../tools/record/replay.ts';
 import { loadScenarios, tablesDir, type LoadedScenario } from '../../tools/spec/tables.ts';
 
-// The project's own tables: the worked example (fixtures/toy) is not recorded.
+// The project's own tables: the worked example's root is not recorded.
 const scenarios = new Map(loadScenarios(tablesDir()).map((s) => [s.id, s]));
 const recordings = loadRecordings();
 

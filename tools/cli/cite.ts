@@ -1,10 +1,10 @@
 import { checkCitations } from '../cite/check.ts';
 import { findDocs, HOW_TO_PROVIDE_DOCS } from '../cite/docs.ts';
-import { loadScenarios, tablesFrom } from '../spec/tables.ts';
 import { UserError } from './errors.ts';
+import { chooseScenarios, type SelectFlags } from './select.ts';
 
-export function citeCommand(o: { docs?: string; tables?: string[]; specTables?: boolean }): number {
-  const scenarios = loadScenarios(tablesFrom(o));
+export function citeCommand(o: SelectFlags & { docs?: string }): number {
+  const scenarios = chooseScenarios(o);
   let docs;
   try {
     docs = findDocs(o.docs);

@@ -98,7 +98,7 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     ...report.flaky.map((f) => `flaky ${f.signature} (sequence ${f.index}): ${f.outcomes.join(' | ')}`),
     `${report.divergences.length} divergences, ${report.flaky.length} flaky, seed ${seed}`,
   ];
-  process.stderr.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
   if (o.report) writeOut(o.report, JSON.stringify({ ...report, rows, files }, null, 2));
   return report.divergences.length ? 1 : 0;
 }

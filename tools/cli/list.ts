@@ -1,8 +1,7 @@
-import { loadScenarios, tablesFrom } from '../spec/tables.ts';
-import { selectScenarios } from '../runner/run.ts';
+import { chooseScenarios, type SelectFlags } from './select.ts';
 
-export function listCommand(o: { mechanism?: string[]; filter?: string; level?: string; json?: boolean; tables?: string[]; specTables?: boolean }): number {
-  const scenarios = selectScenarios(loadScenarios(tablesFrom(o)), o).filter((s) => !o.level || s.level === o.level);
+export function listCommand(o: SelectFlags & { level?: string; json?: boolean }): number {
+  const scenarios = chooseScenarios(o).filter((s) => !o.level || s.level === o.level);
   if (o.json) {
     process.stdout.write(`${JSON.stringify(scenarios.map(({ steps: _s, ...rest }) => rest), null, 2)}\n`);
     return 0;

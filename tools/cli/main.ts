@@ -115,6 +115,8 @@ export function program(setExit: (code: number) => void): Command {
   p.command('cite')
     .description('check that every quote appears in its document section')
     .option('--docs <dir>', 'Documentation tree (default: $MMSPEC_DOCS, ../shared/docs/linux, Debian linux-doc-6.12)')
+    .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
+    .option('--filter <glob>', 'only scenario ids matching this glob')
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .action((o) => setExit(citeCommand(o)));

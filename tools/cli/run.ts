@@ -1,9 +1,9 @@
 import { DEFAULT_MODEL_KERNEL } from '../../oracle/core/kernel.ts';
 import { resolveImplementation } from '../impl/resolve.ts';
-import { loadScenarios, tablesFrom } from '../spec/tables.ts';
 import { jsonReport, junitReport, prettyFooter, prettyResult } from '../runner/report.ts';
-import { runScenarios, selectScenarios } from '../runner/run.ts';
+import { runScenarios } from '../runner/run.ts';
 import { UserError, writeOut } from './errors.ts';
+import { chooseScenarios } from './select.ts';
 
 export interface RunFlags {
   impl: string;
@@ -21,11 +21,7 @@ export interface RunFlags {
 export async function runCommand(o: RunFlags): Promise<number> {
   const timeout = Number(o.timeout);
   if (!(timeout > 0)) throw new UserError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
-  const all = loadScenarios(tablesFrom(o));
-  const known = new Set(all.map((s) => s.mechanism));
-  for (const m of o.mechanism ?? []) if (!known.has(m)) throw new UserError(`unknown mechanism '${m}' (known: ${[...known].join(', ')})`);
-  const scenarios = selectScenarios(all, { mechanisms: o.mechanism, filter: o.filter });
-  if (!scenarios.length) throw new UserError(`no scenario matches${o.filter ? ` --filter ${o.filter}` : ''}`);
+  const scenarios = chooseScenarios(o);
 
   const impl = await resolveImplementation(o.impl, { timeoutMs: timeout * 1000, allowHostChanges: o.allowHostChanges });
   const pretty = o.reporter === 'pretty';
