@@ -1,4 +1,4 @@
-// Deliberately wrong models (suites/<mechanism>/mutants/): each is a small change to the
+// Deliberately wrong models (fixtures/impls/mutants/<mechanism>/): each is a small change to the
 // oracle's own code or a kernel behaviour switch turned the wrong way. The tables must catch
 // each with its named row failing on the changed rule, and the fuzzer must find each within
 // 1,000 sequences and shrink it to at most 6 steps.
@@ -16,19 +16,19 @@ import { loadScenarios, tablesDir } from '../../tools/spec/tables.ts';
 import { ROOT } from '../helpers.ts';
 
 const all = loadScenarios();
-const files = globSync('suites/*/mutants/*.ts', { cwd: ROOT }).sort();
+const files = globSync('fixtures/impls/mutants/*/*.ts', { cwd: ROOT }).sort();
 const generated = Object.keys(MECHANISMS).filter((m) => MECHANISMS[m]!.generator && mechanisms().has(m));
 
 describe('mutants', () => {
   it("there are at least 3 mutants of each of the project's mechanisms the fuzzer generates for", () => {
     const own = new Set(loadScenarios(tablesDir()).map((s) => s.mechanism));
     for (const m of generated.filter((g) => own.has(g))) {
-      expect(files.filter((f) => f.split('/')[1] === m).length, m).toBeGreaterThanOrEqual(3);
+      expect(files.filter((f) => f.split('/')[3] === m).length, m).toBeGreaterThanOrEqual(3);
     }
   });
 
   for (const file of files) {
-    const mechanism = file.split('/')[1]!;
+    const mechanism = file.split('/')[3]!;
     describe(file, () => {
       it('fails its row on its field, with a readable diff', async () => {
         const { catches } = (await import(pathToFileURL(join(ROOT, file)).href)) as { catches: { row: string; field: string } };
