@@ -6,12 +6,14 @@
  */
 export type MechanismName = string;
 /**
+ * a document path such as Documentation/mm/overcommit-accounting.rst
+ *
  * This interface was referenced by `ScenarioTable`'s JSON-Schema
  * via the `definition` "DocPath".
  */
 export type DocPath = string;
 /**
- * '*' or space-separated comparators on kernel versions, e.g. '>=6.7' or '>=5.2 <6.7'.
+ * a kernel range: '*' or space-separated comparators on versions, e.g. '>=6.7' or '>=5.2 <6.7'
  *
  * This interface was referenced by `ScenarioTable`'s JSON-Schema
  * via the `definition` "KernelRange".
@@ -53,7 +55,7 @@ export interface ScenarioTable {
  */
 export interface Scenario {
   /**
-   * Stable name, never renumbered: mechanism.topic.what.
+   * a stable name, never renumbered: mechanism.topic.what (lower case, digits and dashes)
    */
   id: string;
   title: string;
@@ -91,7 +93,7 @@ export interface Scenario {
  */
 export interface Cite {
   /**
-   * Defaults to the table's doc.
+   * a document path such as Documentation/mm/overcommit-accounting.rst
    */
   doc?: string;
   section: string;
@@ -102,6 +104,9 @@ export interface Cite {
  * via the `definition` "Step".
  */
 export interface Step {
+  /**
+   * an op name of the mechanism's schema (lower case, digits, underscores)
+   */
   op: string;
   /**
    * Validated by the mechanism's schema; any value may be an Expr.
@@ -110,7 +115,7 @@ export interface Step {
     [k: string]: unknown | undefined;
   };
   /**
-   * Process that performs the step; default 'main'.
+   * a process name (lower case, digits, '_' and '-'); default 'main'
    */
   proc?: string;
   expect?: Expect;

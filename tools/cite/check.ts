@@ -2,7 +2,8 @@
 // quote appears in that section (whitespace-insensitively).
 import type { LoadedScenario } from '../spec/tables.ts';
 import type { DocSource } from './docs.ts';
-import { normalise, sections, sectionText } from './rst.ts';
+import { normalise, sections } from './rst.ts';
+import { locateQuote } from './locate.ts';
 
 export interface CiteProblem {
   file: string;
@@ -33,14 +34,14 @@ export function checkCitations(scenarios: LoadedScenario[], docs: DocSource): Ci
         report(`document not found in ${docs.label}`);
         continue;
       }
-      const matching = sections(text).filter((x) => normalise(x.title) === normalise(c.section));
+      const all = sections(text);
+      const { matching, hits } = locateQuote(text, c.section, c.quote, all);
       if (!matching.length) {
-        report(`no section '${c.section}' (sections: ${sections(text).map((x) => x.title).join(', ')})`);
+        report(`no section '${c.section}' (sections: ${all.map((x) => x.title).join(', ')})`);
         continue;
       }
-      const q = normalise(c.quote);
-      if (!matching.some((sec) => normalise(sectionText(text, sec)).includes(q))) {
-        report(normalise(text).includes(q) ? `quote is in the document but not in section '${c.section}'` : 'quote not found in the document');
+      if (!hits.length) {
+        report(normalise(text).includes(normalise(c.quote)) ? `quote is in the document but not in section '${c.section}'` : 'quote not found in the document');
       }
     }
   }

@@ -2,6 +2,7 @@ import { checkCitations } from '../cite/check.ts';
 import { findDocs, HOW_TO_PROVIDE_DOCS } from '../cite/docs.ts';
 import { UserError } from './errors.ts';
 import { chooseScenarios, type SelectFlags } from './select.ts';
+import { plural } from '../core/plural.ts';
 
 export function citeCommand(o: SelectFlags & { docs?: string }): number {
   const scenarios = chooseScenarios(o);
@@ -17,6 +18,6 @@ export function citeCommand(o: SelectFlags & { docs?: string }): number {
   for (const p of report.problems) {
     console.log(`MISSING ${p.file}: scenario '${p.scenario}': ${p.doc} § ${p.section}: "${p.quote}"\n        ${p.problem}`);
   }
-  console.log(`${report.checked} quotes checked, ${report.problems.length} missing`);
+  console.log(`${plural(report.checked, 'quote')} checked, ${report.problems.length} missing`);
   return report.problems.length ? 1 : 0;
 }

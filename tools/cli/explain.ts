@@ -1,3 +1,4 @@
+import { checkKernelFlag } from './run.ts';
 import { findDocs } from '../cite/docs.ts';
 import { paragraphOf } from '../cite/rst.ts';
 import { MECHANISMS } from '../../oracle/index.ts';
@@ -7,6 +8,7 @@ import { loadScenarios, tablesFrom } from '../spec/tables.ts';
 import { UserError } from './errors.ts';
 
 export async function explainCommand(id: string, o: { kernel?: string; docs?: string; tables?: string[]; specTables?: boolean }): Promise<number> {
+  checkKernelFlag(o.kernel);
   const all = loadScenarios(tablesFrom(o));
   const s = all.find((x) => x.id === id);
   if (!s) {

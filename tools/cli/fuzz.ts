@@ -1,3 +1,4 @@
+import { checkKernelFlag } from './run.ts';
 // mmspec fuzz: differential fuzzing of one mechanism between two implementations.
 import { relative } from 'node:path';
 import { MECHANISMS } from '../../oracle/index.ts';
@@ -7,6 +8,7 @@ import { resolveImplementation } from '../impl/resolve.ts';
 import { projectRoot } from '../paths.ts';
 import { mechanisms } from '../spec/mechanisms.ts';
 import { UserError, writeOut } from './errors.ts';
+import { plural } from '../core/plural.ts';
 
 export interface FuzzFlags {
   mechanism: string;
@@ -31,6 +33,7 @@ const int = (v: string, name: string, min: number): number => {
 };
 
 export async function fuzzCommand(o: FuzzFlags): Promise<number> {
+  checkKernelFlag(o.kernel);
   const spec = mechanisms().get(o.mechanism);
   const gen = MECHANISMS[o.mechanism]?.generator;
   if (!spec) throw new UserError(`unknown mechanism '${o.mechanism}' (known: ${[...mechanisms().keys()].join(', ')})`);
@@ -78,7 +81,7 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
       shrinkBudget: int(o.shrinkBudget, 'shrink-budget', 0),
       signal: abort.signal,
       onProgress: progress,
-      onFound: (d) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}divergence: ${d.signature} (sequence ${d.index}, shrunk to ${d.minimal.steps.length} steps)\n`),
+      onFound: (d) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}divergence: ${d.signature} (sequence ${d.index}, shrunk to ${plural(d.minimal.steps.length, 'step')})\n`),
     });
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -92,11 +95,11 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   const dir = o.out ?? relative(process.cwd(), `${projectRoot()}/fixtures/divergences/${o.mechanism}`);
   const files = o.write && rows.length ? writeRows(dir, spec, gen, rows, seed) : [];
   const lines = [
-    `${report.sequences} sequences, ${report.steps} steps in ${(report.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.steps / Math.max(report.elapsedMs / 1000, 0.001))} steps/s)${report.interrupted ? ', interrupted' : ''}`,
+    `${plural(report.sequences, 'sequence')}, ${plural(report.steps, 'step')} in ${(report.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.steps / Math.max(report.elapsedMs / 1000, 0.001))} steps/s)${report.interrupted ? ', interrupted' : ''}`,
     ...Object.entries(report.skipped).map(([why, n]) => `  ${n} × ${why}`),
-    ...report.divergences.map((d, i) => `divergence ${d.signature}: ${d.occurrences} sequence(s), shrunk to ${d.minimal.steps.length} steps${files[i] ? ` → ${relative(process.cwd(), files[i]!)}` : ''}`),
+    ...report.divergences.map((d, i) => `divergence ${d.signature}: ${plural(d.occurrences, 'sequence')}, shrunk to ${plural(d.minimal.steps.length, 'step')}${files[i] ? ` → ${relative(process.cwd(), files[i]!)}` : ''}`),
     ...report.flaky.map((f) => `flaky ${f.signature} (sequence ${f.index}): ${f.outcomes.join(' | ')}`),
-    `${report.divergences.length} divergences, ${report.flaky.length} flaky, seed ${seed}`,
+    `${plural(report.divergences.length, 'divergence')}, ${report.flaky.length} flaky, seed ${seed}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (o.report) writeOut(o.report, JSON.stringify({ ...report, rows, files }, null, 2));

@@ -1,4 +1,5 @@
 import { chooseScenarios, type SelectFlags } from './select.ts';
+import { plural } from '../core/plural.ts';
 
 export function listCommand(o: SelectFlags & { level?: string; json?: boolean }): number {
   const scenarios = chooseScenarios(o).filter((s) => !o.level || s.level === o.level);
@@ -15,6 +16,6 @@ export function listCommand(o: SelectFlags & { level?: string; json?: boolean })
   }
   const levels = new Map<string, number>();
   for (const s of scenarios) levels.set(s.level, (levels.get(s.level) ?? 0) + 1);
-  console.log(`${scenarios.length} scenarios (${[...levels].map(([l, n]) => `${n} ${l}`).join(', ')})`);
+  console.log(`${plural(scenarios.length, 'scenario')} (${[...levels].map(([l, n]) => `${n} ${l}`).join(', ')})`);
   return 0;
 }

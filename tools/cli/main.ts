@@ -13,6 +13,7 @@ import { OracleImplementation } from '../impl/oracle.ts';
 import { TableError } from '../spec/tables.ts';
 import { replayJournal } from '../linux/guard.ts';
 import { ImplFailure } from '../impl/types.ts';
+import { plural } from '../core/plural.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -27,10 +28,13 @@ export function program(setExit: (code: number) => void): Command {
     .description('run scenarios against an implementation and compare every step')
     .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:debian-sid | qemu:PATH (fetch qemu:debian-* kernels first with `mmspec kernel fetch`)', 'oracle')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
-    .option('--filter <glob>', "only scenario ids matching this glob, e.g. 'overcommit.mode2.*'")
-    .option('--kernel <version>', 'kernel release a model behaves as (real kernels report their own)')
-    .addOption(new Option('--reporter <kind>', 'output format').choices(['pretty', 'json', 'junit']).default('pretty'))
-    .option('--output <file>', 'write the json/junit report to this file instead of stdout')
+    .option('--filter <glob>', "only scenario ids matching these globs or ids (repeatable, or comma-separated), e.g. 'overcommit.mode2.*'", collect)
+    .option('--kernel <version>', "kernel release a model behaves as (real kernels report their own), or 'documented': the document alone, no kernel's quirks")
+    .addOption(new Option('--reporter <kind>', 'output format').choices(['pretty', 'json', 'junit', 'tap']).default('pretty'))
+    .option('--output <file>', 'write the json/junit/tap report to this file instead of stdout')
+    .option('--bail', 'stop at the first failure')
+    .option('--max-failures <n>', 'stop after n failures')
+    .option('--rerun-failed <report>', 'only the scenarios a previous --reporter json report marks failed or flaky')
     .option('--timeout <seconds>', 'per-request timeout for exec implementations', '30')
     .option('--tables <dir>', 'more scenario tables (a folder or a file) besides spec/tables, e.g. fixtures/divergences (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
@@ -89,7 +93,7 @@ export function program(setExit: (code: number) => void): Command {
   p.command('list')
     .description('list scenarios with level, layer, kernels and citations')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
-    .option('--filter <glob>', 'only scenario ids matching this glob')
+    .option('--filter <glob>', 'only scenario ids matching these globs or ids (repeatable, or comma-separated)', collect)
     .addOption(new Option('--level <level>', 'only this level').choices(['must', 'should', 'may', 'quirk', 'erratum']))
     .option('--json', 'print JSON')
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
@@ -116,7 +120,7 @@ export function program(setExit: (code: number) => void): Command {
     .description('check that every quote appears in its document section')
     .option('--docs <dir>', 'Documentation tree (default: $MMSPEC_DOCS, ../shared/docs/linux, Debian linux-doc-6.12)')
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
-    .option('--filter <glob>', 'only scenario ids matching this glob')
+    .option('--filter <glob>', 'only scenario ids matching these globs or ids (repeatable, or comma-separated)', collect)
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .action((o) => setExit(citeCommand(o)));
@@ -127,6 +131,13 @@ export function program(setExit: (code: number) => void): Command {
 /** Runs the CLI and returns the exit code: 0 good, 1 failures found, 2 usage or input errors. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
+  // `mmspec list | head`: the reader went away. Stop quietly; exit handlers still put a host back.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   // A host run killed outright leaves its journal behind: put the machine back first.
   if (process.getuid?.() === 0) {
     const restored = replayJournal();
@@ -147,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (e instanceof TableError) {
-      process.stderr.write(`mmspec: invalid scenario tables (${e.problems.length} problems):\n${e.message.replace(/^/gm, '  ')}\n`);
+      process.stderr.write(`mmspec: invalid scenario tables (${plural(e.problems.length, 'problem')}):\n${e.message.replace(/^/gm, '  ')}\n`);
       return 2;
     }
     throw e;

@@ -6,7 +6,8 @@ import { UserError } from './errors.ts';
 
 export interface SelectFlags {
   mechanism?: string[];
-  filter?: string;
+  /** Globs over ids (an id is a glob matching itself). */
+  filter?: string | string[];
   tables?: string[];
   specTables?: boolean;
 }
@@ -16,6 +17,7 @@ export function chooseScenarios(o: SelectFlags): LoadedScenario[] {
   const known = [...new Set(all.map((s) => s.mechanism))];
   for (const m of o.mechanism ?? []) if (!known.includes(m)) throw new UserError(`unknown mechanism '${m}' (known: ${known.join(', ')})`);
   const scenarios = selectScenarios(all, { mechanisms: o.mechanism, filter: o.filter });
-  if (!scenarios.length) throw new UserError(`no scenario matches${o.filter ? ` --filter ${o.filter}` : ''}`);
+  const filters = [o.filter ?? []].flat();
+  if (!scenarios.length) throw new UserError(`no scenario matches${filters.length ? ` --filter ${filters.join(',')}` : ''}${o.mechanism?.length ? ` in ${o.mechanism.join(', ')}` : ''}`);
   return scenarios;
 }

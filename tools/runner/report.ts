@@ -11,7 +11,7 @@ const MARK: Record<ScenarioResult['status'], string> = {
   'known-divergence': paint(35, 'kdiv'),
 };
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+import { plural } from '../core/plural.ts';
 
 /** The closing line: N passed, N failed, N flaky, N known divergences, N skipped. */
 export function summaryLine(s: Pick<RunSummary, 'passed' | 'failed' | 'skipped'> & Partial<Pick<RunSummary, 'flaky' | 'knownDivergences'>>): string {

@@ -76,7 +76,8 @@ export function loadScenarios(dir: string | string[] = specTableDirs()): LoadedS
     const base = statSync(d).isFile() ? dirname(d) : d;
     if (files.length === 0) problems.push({ file: d, path: '', message: 'no scenario tables (*.json) found' });
     for (const rel of files) {
-      const file = relative(projectRoot(), join(base, rel)) || rel;
+      const abs = join(base, rel);
+      const file = abs.startsWith(`${projectRoot()}/`) ? relative(projectRoot(), abs) : abs;
       const loaded = loadTableFile(join(base, rel), file, problems);
       if (loaded) scenarios.push(...loaded);
     }
@@ -99,21 +100,29 @@ function loadTableFile(path: string, file: string, problems: TableProblem[]): Lo
     problems.push({ file, path: '', message: `not valid JSON: ${(e as Error).message}` });
     return null;
   }
-  if (!validateTable(data)) {
+  const broken = new Set<number>();
+  const valid = validateTable(data);
+  if (!valid) {
     for (const e of validateTable.errors ?? []) {
-      const m = /^\/scenarios\/(\d+)(?:\/steps\/(\d+))?(.*)$/.exec(e.instancePath);
+      const [line] = describeErrors([e]);
+      if (!line) continue;
+      const cut = line.indexOf(': ');
+      const where = line.slice(0, cut);
+      const message = line.slice(cut + 2);
+      const m = /^\/scenarios\/(\d+)(?:\/steps\/(\d+))?(.*)$/.exec(where);
       const scenarioId = m ? (data as ScenarioTable).scenarios?.[Number(m[1])]?.id : undefined;
-      const [message] = describeErrors([e]);
-      if (!message) continue;
+      if (m) broken.add(Number(m[1]));
       problems.push({
         file,
         scenario: typeof scenarioId === 'string' ? scenarioId : m ? `#${m[1]}` : undefined,
         step: m?.[2] !== undefined ? Number(m[2]) : undefined,
-        path: m ? m[3] || '/' : e.instancePath || '/',
-        message: message.replace(/^[^:]*: /, ''),
+        path: m ? m[3] || '/' : where || '/',
+        message,
       });
     }
-    return null;
+    // Problems outside the scenarios leave nothing to check further; otherwise the sound
+    // scenarios are still checked against the mechanism, so that one run lists every problem.
+    if (![...(validateTable.errors ?? [])].every((e) => /^\/scenarios\/\d+/.test(e.instancePath))) return null;
   }
   const table = data as unknown as ScenarioTable;
   const mech = mechanisms().get(table.mechanism);
@@ -121,10 +130,11 @@ function loadTableFile(path: string, file: string, problems: TableProblem[]): Lo
     problems.push({ file, path: '/mechanism', message: `unknown mechanism '${table.mechanism}' (known: ${[...mechanisms().keys()].join(', ')})` });
     return null;
   }
-  return table.scenarios.map((s) => {
-    checkScenario(s, mech, file, problems);
+  const loaded = table.scenarios.map((s, i) => {
+    if (!broken.has(i)) checkScenario(s, mech, file, problems);
     return { ...s, mechanism: table.mechanism, file, doc: table.doc };
   });
+  return valid ? loaded : null;
 }
 
 function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems: TableProblem[]): void {
