@@ -1,8 +1,7 @@
 // Real-kernel adapters when things go wrong: a probe killed mid-scenario, a guest that never boots.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProcessTransport } from '../../tools/impl/exec.ts';
@@ -12,7 +11,7 @@ import { HostGuard } from '../../tools/linux/guard.ts';
 import { buildProbe } from '../../tools/probe/build.ts';
 import { qemuImplementation } from '../../tools/qemu/kernels.ts';
 import { which } from '../../tools/core/host.ts';
-import { EXAMPLE } from '../helpers.ts';
+import { EXAMPLE, tempDir } from '../helpers.ts';
 
 const root = process.getuid?.() === 0;
 // Runs that change the host's settings only with the owner's consent.
@@ -25,7 +24,7 @@ const other = (not: string, v: number) => String(Number(not) === v ? v + 1 : v);
 
 describe('the probe', () => {
   it.runIf(root && hasCc && allowed)('killed mid-scenario fails that scenario, puts the knobs back, and the next open starts afresh', async () => {
-    const guard = new HostGuard(mkdtempSync(join(tmpdir(), 'mmspec-state-')), undefined, () => {});
+    const guard = new HostGuard(tempDir('mmspec-state-'), undefined, () => {});
     guard.acquire();
     const before = scale();
     const [atOpen, atStep] = [other(before, 150), other(before, 250)];
@@ -54,7 +53,7 @@ describe('the probe', () => {
 describe('a QEMU guest', () => {
   const qemu = which('qemu-system-x86_64') && which('busybox') && hasCc;
   it.runIf(qemu)('that never boots is reported with its console, and no QEMU is left', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mmspec-badkernel-'));
+    const dir = tempDir('mmspec-badkernel-');
     const kernel = join(dir, 'bzImage');
     writeFileSync(kernel, randomBytes(1 << 16));
     const impl = qemuImplementation(kernel, { probe: await buildProbe({ static: true }), bootTimeoutMs: 30_000, log: () => {} });

@@ -2,21 +2,20 @@
 // SIGKILL leaves a journal, and the next start puts every knob back, a pair of knobs that zero
 // each other included; mounts of the mechanisms' file systems left under <state>/mnt go too.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostGuard, replayJournal, type MountOps } from '../../tools/linux/guard.ts';
 import { KNOBS, restoreOrder } from '../../tools/linux/knobs.ts';
 import { allKnobs, probeMechanisms, type ProbeKnob } from '../../tools/probe/registry.ts';
-import { ROOT, EXAMPLE } from '../helpers.ts';
+import { ROOT, EXAMPLE, tempDir } from '../helpers.ts';
 
 /** Made-up knobs: frob_ratio and frob_bytes zero each other when written, as a ratio and an absolute limit would. */
 const PAIRS: Record<string, string> = { frob_ratio: 'frob_bytes', frob_bytes: 'frob_ratio' };
 
 /** Stand-in knob files in a fresh folder, and their definitions as the registry would give them. */
 function fakeKnobs(values: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), 'mmspec-knobs-'));
+  const dir = tempDir('mmspec-knobs-');
   const paths = Object.keys(values).map((k) => join(dir, k));
   for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, k), `${v}\n`);
   const defs: ProbeKnob[] = Object.keys(values).map((name) => ({ name, path: join(dir, name), ...(PAIRS[name] ? { zeroes: PAIRS[name] } : {}) }));
@@ -30,7 +29,7 @@ const NO_MOUNTS: MountOps = { table: '/nonexistent/mounts', unmount: () => {}, f
 describe('host guard', () => {
   it('restores knobs after a run killed with SIGKILL, through the journal', async () => {
     const k = fakeKnobs({ frob_mode: '0', frob_ratio: '50', frob_bytes: '0', frob_enabled: 'always [madvise] never' });
-    const state = mkdtempSync(join(tmpdir(), 'mmspec-state-'));
+    const state = tempDir('mmspec-state-');
     // A run that takes the guard, changes the knobs and is then killed outright.
     const script = `
       import { HostGuard } from ${JSON.stringify(join(ROOT, 'tools/linux/guard.ts'))};
@@ -56,7 +55,7 @@ describe('host guard', () => {
 
   it('restores on release and refuses a second concurrent run', () => {
     const k = fakeKnobs({ frob_ratio: '0', frob_bytes: '2097152' });
-    const state = mkdtempSync(join(tmpdir(), 'mmspec-state-'));
+    const state = tempDir('mmspec-state-');
     const g = new HostGuard(state, k.defs, () => {}, NO_MOUNTS);
     g.acquire();
     // Another live process holding the lock: simulate with our parent's pid.
@@ -71,8 +70,8 @@ describe('host guard', () => {
   });
 
   it("unmounts the mechanisms' file systems left mounted under <state>/mnt, on release and on replay, and nothing else", () => {
-    const state = mkdtempSync(join(tmpdir(), 'mmspec-state-'));
-    const other = mkdtempSync(join(tmpdir(), 'mmspec-other-'));
+    const state = tempDir('mmspec-state-');
+    const other = tempDir('mmspec-other-');
     const mine = ['101-s1-h-aaaaaa', '101-s1-with space-bbbbbb'].map((d) => join(state, 'mnt', d));
     for (const d of [...mine, join(state, 'mnt', 'tmpfs-cccccc'), join(other, 'x')]) mkdirSync(d, { recursive: true });
     const esc = (p: string) => p.replace(/ /g, '\\040');

@@ -7,6 +7,8 @@ import { explainCommand } from './explain.ts';
 import { citeCommand } from './cite.ts';
 import { recordCommand } from './record.ts';
 import { fuzzCommand } from './fuzz.ts';
+import { checkImplCommand } from './check-impl.ts';
+import { reportCommand } from './report.ts';
 import { fetchKernel, isKernelName, kernelDir, KERNELS } from '../qemu/fetch.ts';
 import { serve } from '../impl/serve.ts';
 import { OracleImplementation } from '../impl/oracle.ts';
@@ -21,7 +23,7 @@ export function program(setExit: (code: number) => void): Command {
   const p = new Command('mmspec')
     .description('Conformance suite and reference oracle for Linux memory management, from Documentation/mm.')
     .version('0.1.0')
-    .showHelpAfterError()
+    .showHelpAfterError('(mmspec help <command> shows its options)')
     .exitOverride();
 
   p.command('run')
@@ -109,6 +111,16 @@ export function program(setExit: (code: number) => void): Command {
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .action(async (id, o) => setExit(await explainCommand(id, o)));
 
+  p.command('check-impl')
+    .description('check an implementation speaks the line protocol (spec/protocol.md) before running scenarios: one line per check, ok / warn / FAIL with the fix')
+    .requiredOption('--impl <spec>', 'the implementation: exec:COMMAND | module:PATH | oracle (see run --impl)')
+    .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
+    .option('--kernel <version>', 'kernel release a model is asked to behave as')
+    .option('--timeout <seconds>', 'per-request timeout', '10')
+    .option('--json', 'print the findings as JSON')
+    .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
+    .action(async (o) => setExit(await checkImplCommand(o)));
+
   p.command('serve')
     .description('serve the oracle over the line protocol on stdin/stdout (see spec/protocol.md)')
     .action(async () => {
@@ -123,7 +135,18 @@ export function program(setExit: (code: number) => void): Command {
     .option('--filter <glob>', 'only scenario ids matching these globs or ids (repeatable, or comma-separated)', collect)
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
+    .option('--coverage', 'also print each document\'s coverage: sections covered, normative sentences cited, the uncited ones')
     .action((o) => setExit(citeCommand(o)));
+
+  p.command('report')
+    .description('write one self-contained HTML report: conformance matrix (recorded kernels, run reports), every scenario\'s outcomes and diffs, errata, known and fuzz-found divergences, document coverage')
+    .option('--out <file>', 'the HTML file to write', 'mmspec-report.html')
+    .option('--results <files...>', 'run reports from `mmspec run --reporter json --output FILE`, one column each (repeatable)')
+    .option('--docs <dir>', 'Documentation tree for the coverage (default: $MMSPEC_DOCS, ../shared/docs/linux, Debian linux-doc-6.12)')
+    .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
+    .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
+    .option('--no-coverage', 'leave the document coverage out (no Documentation tree needed)')
+    .action((o) => setExit(reportCommand(o)));
 
   return p;
 }

@@ -27,7 +27,9 @@ export async function loadModuleImplementation(path: string): Promise<Implementa
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new UserError(`cannot load module implementation ${path}: ${firstLine(e)}`);
+    // A transform (syntax) error says where on its following lines; keep those, not a stack.
+    const text = e instanceof Error && e.name === 'TransformError' ? e.message.split('\n').filter((l) => l.trim()).slice(0, 4).join('\n  ') : firstLine(e);
+    throw new UserError(`cannot load module implementation ${path}: ${text}`);
   }
   const exported = mod.createImplementation ?? mod.default;
   let impl: unknown = exported;

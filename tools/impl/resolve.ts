@@ -1,3 +1,4 @@
+import { KERNELS } from '../qemu/fetch.ts';
 // --impl SPEC → an implementation under test.
 import { UserError } from '../cli/errors.ts';
 import { execImplementation } from './exec.ts';
@@ -13,7 +14,7 @@ export interface ResolveOptions {
   allowHostChanges?: boolean;
 }
 
-export const IMPL_FORMS = ['oracle', 'module:PATH', 'exec:COMMAND', 'linux', 'qemu:debian-6.1', 'qemu:debian-6.12', 'qemu:PATH'];
+export const IMPL_FORMS = ['oracle', 'module:PATH', 'exec:COMMAND', 'linux', ...Object.keys(KERNELS).map((k) => `qemu:${k}`), 'qemu:PATH'];
 
 export async function resolveImplementation(spec: string, opts: ResolveOptions = {}): Promise<Implementation> {
   if (spec === 'oracle') return new OracleImplementation();
