@@ -75,7 +75,7 @@ const CASES: Case[] = [
   { why: 'explain as a kernel that is no release', args: ['explain', row.id, '--kernel', 'abc'], code: 2, says: /--kernel 'abc' is not a kernel release/ },
   { why: 'cite with a --docs folder that does not exist', args: ['cite', '--docs', '/nonexistent-docs'], code: 2, says: /--docs \/nonexistent-docs: no Documentation\/ folder there/ },
   // fuzz and kernels
-  { why: 'fuzz without a mechanism', args: ['fuzz'], code: 2, says: /required option '--mechanism <name>' not specified/ },
+  { why: 'fuzz --report into a missing folder', args: ['fuzz', '--report', '/nonexistent-dir/f.json'], code: 2, says: /--report \/nonexistent-dir\/f\.json: the folder \/nonexistent-dir does not exist/ },
   { why: 'fuzz of an unknown mechanism', args: ['fuzz', '--mechanism', 'ksmx'], code: 2, says: /unknown mechanism 'ksmx'/ },
   { why: 'fuzz --count 0', args: ['fuzz', '--mechanism', EXAMPLE, '--count', '0'], code: 2, says: /--count must be an integer of at least 1, not '0'/ },
   { why: 'fuzz --length backwards', args: ['fuzz', '--mechanism', EXAMPLE, '--length', '5-2'], code: 2, says: /--length 5-2: the range must go from small to large/ },

@@ -1,5 +1,4 @@
-import { checkKernelFlag } from './run.ts';
-// mmspec fuzz: differential fuzzing of one mechanism between two implementations.
+// mmspec fuzz: differential fuzzing between two implementations, one mechanism after another.
 import { relative } from 'node:path';
 import { MECHANISMS } from '../../oracle/index.ts';
 import { fuzz, type FuzzReport, type Progress } from '../fuzz/engine.ts';
@@ -9,9 +8,12 @@ import { projectRoot } from '../paths.ts';
 import { mechanisms } from '../spec/mechanisms.ts';
 import { UserError, writeOut } from './errors.ts';
 import { plural } from '../core/plural.ts';
+import { checkKernelFlag, checkOutputFile } from './run.ts';
+import type { Implementation } from '../impl/types.ts';
 
 export interface FuzzFlags {
-  mechanism: string;
+  /** Default: every mechanism with a sequence generator. */
+  mechanism?: string[];
   impl: string;
   against: string;
   seed?: string;
@@ -34,18 +36,47 @@ const int = (v: string, name: string, min: number): number => {
 
 export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   checkKernelFlag(o.kernel);
-  const spec = mechanisms().get(o.mechanism);
-  const gen = MECHANISMS[o.mechanism]?.generator;
-  if (!spec) throw new UserError(`unknown mechanism '${o.mechanism}' (known: ${[...mechanisms().keys()].join(', ')})`);
-  if (!gen) throw new UserError(`mechanism '${o.mechanism}' has no sequence generator yet`);
+  const known = [...mechanisms().keys()];
+  const fuzzable = known.filter((m) => MECHANISMS[m]?.generator);
+  for (const m of o.mechanism ?? []) {
+    if (!known.includes(m)) throw new UserError(`unknown mechanism '${m}' (known: ${known.join(', ')})`);
+    if (!fuzzable.includes(m)) throw new UserError(`mechanism '${m}' has no sequence generator yet`);
+  }
   const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : int(o.seed, 'seed', 0);
   const count = int(o.count, 'count', 1);
   const range = /^(\d+)-(\d+)$/.exec(o.length);
   const length: number | [number, number] = range ? [int(range[1]!, 'length', 1), int(range[2]!, 'length', 1)] : int(o.length, 'length', 1);
   if (Array.isArray(length) && length[0] > length[1]) throw new UserError(`--length ${o.length}: the range must go from small to large`);
   const timeoutMs = int(o.timeout, 'timeout', 1) * 1000;
+  const shrinkBudget = int(o.shrinkBudget, 'shrink-budget', 0);
+  if (o.report) checkOutputFile(o.report, '--report');
   const a = await resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
   const b = await resolveImplementation(o.against, { timeoutMs, allowHostChanges: o.allowHostChanges });
+  const runs: object[] = [];
+  let divergences = 0;
+  try {
+    const claimed = (await a.describe()).mechanisms;
+    const list = o.mechanism ?? fuzzable.filter((m) => claimed.includes(m));
+    if (!list.length) throw new UserError(`${o.impl} claims none of the mechanisms with a sequence generator (${fuzzable.join(', ')})`);
+    for (const mechanism of list) {
+      const run = await fuzzOne(mechanism, o, { a, b, seed, count, length, shrinkBudget });
+      runs.push(run.json);
+      divergences += run.divergences;
+      if (run.interrupted) break;
+    }
+  } finally {
+    await a.dispose?.();
+    await b.dispose?.();
+  }
+  if (o.report) writeOut(o.report, JSON.stringify({ seed, divergences, runs }, null, 2));
+  return divergences ? 1 : 0;
+}
+
+interface Campaign { a: Implementation; b: Implementation; seed: number; count: number; length: number | [number, number]; shrinkBudget: number }
+
+async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, length, shrinkBudget }: Campaign): Promise<{ json: object; divergences: number; interrupted: boolean }> {
+  const spec = mechanisms().get(mechanism)!;
+  const gen = MECHANISMS[mechanism]!.generator!;
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) return;
@@ -62,7 +93,7 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     lastLine = now;
     const rate = p.steps / Math.max(p.elapsedMs / 1000, 0.001);
     const left = p.done ? ((p.count - p.done) * p.elapsedMs) / p.done / 1000 : 0;
-    const line = `fuzz ${o.mechanism}: ${p.done}/${p.count} sequences, ${Math.round(rate)} steps/s, ${p.divergences} divergences, ${p.flaky} flaky, ${p.skipped} skipped, ${left.toFixed(0)} s left`;
+    const line = `fuzz ${mechanism}: ${p.done}/${p.count} sequences, ${Math.round(rate)} steps/s, ${p.divergences} divergences, ${p.flaky} flaky, ${p.skipped} skipped, ${left.toFixed(0)} s left`;
     process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
   };
   let report: FuzzReport;
@@ -71,14 +102,14 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     const infoB = await b.describe();
     const kernelOf = infoA.kernel ?? o.kernel;
     process.stderr.write(
-      `mmspec fuzz: ${o.mechanism}, seed ${seed}, ${count} sequences of ${Array.isArray(length) ? length.join('–') : length} steps: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
+      `mmspec fuzz: ${mechanism}, seed ${seed}, ${count} sequences of ${Array.isArray(length) ? length.join('–') : length} steps: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
     );
     report = await fuzz({
       spec, generate: gen.generate, a, b, seed, count, length, kernel: o.kernel,
       // A real kernel is judged twice more before a difference counts; a guest or model may be left in any state.
       disposable: !o.impl.startsWith('linux'),
       confirmations: infoA.kernel || infoB.kernel ? 2 : 1,
-      shrinkBudget: int(o.shrinkBudget, 'shrink-budget', 0),
+      shrinkBudget,
       signal: abort.signal,
       onProgress: progress,
       onFound: (d) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}divergence: ${d.signature} (sequence ${d.index}, shrunk to ${plural(d.minimal.steps.length, 'step')})\n`),
@@ -86,13 +117,11 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    await a.dispose?.();
-    await b.dispose?.();
   }
   if (tty) process.stderr.write('\r\x1b[K');
   const when = new Date();
   const rows = report.divergences.map((d) => divergenceRow(d, spec, gen, report.a, report.b, when));
-  const dir = o.out ?? relative(process.cwd(), `${projectRoot()}/fixtures/divergences/${o.mechanism}`);
+  const dir = o.out ?? relative(process.cwd(), `${projectRoot()}/fixtures/divergences/${mechanism}`);
   const files = o.write && rows.length ? writeRows(dir, spec, gen, rows, seed) : [];
   const lines = [
     `${plural(report.sequences, 'sequence')}, ${plural(report.steps, 'step')} in ${(report.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.steps / Math.max(report.elapsedMs / 1000, 0.001))} steps/s)${report.interrupted ? ', interrupted' : ''}`,
@@ -101,7 +130,6 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     ...report.flaky.map((f) => `flaky ${f.signature} (sequence ${f.index}): ${f.outcomes.join(' | ')}`),
     `${plural(report.divergences.length, 'divergence')}, ${report.flaky.length} flaky, seed ${seed}`,
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  if (o.report) writeOut(o.report, JSON.stringify({ ...report, rows, files }, null, 2));
-  return report.divergences.length ? 1 : 0;
+  process.stdout.write(`${mechanism}: ${lines.join('\n')}\n`);
+  return { json: { ...report, rows, files }, divergences: report.divergences.length, interrupted: report.interrupted };
 }

@@ -36,15 +36,15 @@ export function checkKernelFlag(kernel: string | undefined): void {
 }
 
 /** The report file must be writable before an hour-long run starts, not after. */
-export function checkOutputFile(file: string | undefined): void {
+export function checkOutputFile(file: string | undefined, flag = '--output'): void {
   if (!file) return;
   const dir = dirname(resolve(file));
-  if (!existsSync(dir)) throw new UserError(`--output ${file}: the folder ${dir} does not exist`);
+  if (!existsSync(dir)) throw new UserError(`${flag} ${file}: the folder ${dir} does not exist`);
   try {
     accessSync(existsSync(file) ? file : dir, constants.W_OK);
     if (existsSync(file) && statSync(file).isDirectory()) throw new Error('is a folder');
   } catch (e) {
-    throw new UserError(`--output ${file}: cannot write there (${(e as Error).message.replace(/^.*?: /, '')})`);
+    throw new UserError(`${flag} ${file}: cannot write there (${(e as Error).message.replace(/^.*?: /, '')})`);
   }
 }
 
