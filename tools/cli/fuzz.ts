@@ -120,9 +120,9 @@ async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, len
   }
   if (tty) process.stderr.write('\r\x1b[K');
   const when = new Date();
-  const rows = report.divergences.map((d) => divergenceRow(d, spec, gen, report.a, report.b, when));
+  const rows = report.divergences.map((d) => divergenceRow(d, spec, gen, report.a, report.b, when, seed));
   const dir = o.out ?? relative(process.cwd(), `${projectRoot()}/fixtures/divergences/${mechanism}`);
-  const files = o.write && rows.length ? writeRows(dir, spec, gen, rows, seed) : [];
+  const files = o.write && rows.length ? writeRows(dir, spec, gen, rows) : [];
   const lines = [
     `${plural(report.sequences, 'sequence')}, ${plural(report.steps, 'step')} in ${(report.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.steps / Math.max(report.elapsedMs / 1000, 0.001))} steps/s)${report.interrupted ? ', interrupted' : ''}`,
     ...Object.entries(report.skipped).map(([why, n]) => `  ${n} × ${why}`),

@@ -113,7 +113,14 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const wellFormed = (t: Trace) => !t.skip && !t.broken && t.steps.every((s) => s.error?.kind !== 'invalid');
   const signatureOf = (d: Difference[]) => d[0]!.signature;
 
+  let yielded = Date.now();
   for (let i = 0; i < o.count && !o.signal?.aborted; i++) {
+    // An in-process implementation answers without ever leaving the microtask queue: let
+    // signals (Ctrl-C) and timers in now and then.
+    if (Date.now() - yielded > 50) {
+      await new Promise((r) => setImmediate(r));
+      yielded = Date.now();
+    }
     const seed = Random.derive(o.seed, i);
     const rng = new Random(seed);
     const length = Array.isArray(o.length) ? rng.int(o.length[0], o.length[1]) : o.length;
