@@ -432,12 +432,15 @@ export class OvercommitModel implements MechanismModel {
 
     fork(this: OvercommitModel, mm: Mm, a: Concrete<ForkArgs>, proc: string): Outcome {
       if (this.procs.has(a.as)) throw new ImplError('invalid', `process '${a.as}' exists already`);
-      // dup_mmap charges the child's copy of each VM_ACCOUNT VMA, the process's own memory
-      // included, each checked against the parent's mm; one refusal undoes the fork.
+      // dup_mmap charges the child's copy of each VM_ACCOUNT VMA in address order, the
+      // process's own memory included (its data and heap below the scenario's mappings, its
+      // libraries' data and stack above), each checked against the parent's mm; one refusal
+      // undoes the fork. The order decides where the per-CPU count spills into the global one.
       const own = this.ownAccounted(mm);
+      const low = Math.min(own, Math.max(0, this.pages(this.machine.process_accounted_low_kb ?? this.machine.process_accounted_kb) - this.ownHeapFreed(mm)));
       const copies = mm.vmas.filter((v) => !v.dontcopy && v.account).map((v) => v.end - v.start);
       let charged = 0;
-      for (const pages of [own, ...copies]) {
+      for (const pages of [low, ...copies, own - low]) {
         if (!this.charge(mm, pages)) {
           this.uncharge(charged);
           return errno('ENOMEM');

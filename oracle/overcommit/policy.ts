@@ -23,6 +23,8 @@ export interface Machine {
   /** A scenario process's own size (total_vm) and VM_ACCOUNT memory before any step, in kB. */
   process_vm_kb?: number;
   process_accounted_kb?: number;
+  /** Of that, the part below the scenario's mappings (data, heap): fork charges it first. */
+  process_accounted_low_kb?: number;
   /** Of the process's own memory, the heap below the break brk steps start from, in kB. */
   process_heap_kb?: number;
   /** Where the break is, in kB of address: a brk step cannot shrink past address 0 (sbrk says ENOMEM). */

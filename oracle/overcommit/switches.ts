@@ -63,12 +63,13 @@ export const OVERCOMMIT_SWITCHES: KernelSwitch[] = [
 export function machineDefaults(release: string): Partial<Machine> {
   // Debian's kernels (the QEMU guests) build THP as "always" and run the static probe; the
   // host builds it as "madvise" and runs the probe linked dynamically. The process sizes are
-  // the probe's own before any step: VmSize, its VM_ACCOUNT memory, and the heap the static
-  // C library took at start-up (below the break a scenario's brk steps start from).
+  // the probe's own before any step: VmSize, its VM_ACCOUNT memory (and the part of it below
+  // the scenario's mappings: data, bss, heap; the rest is the libraries' data and the stack),
+  // and the heap the static C library took at start-up (below the break brk steps start from).
   const debian = /\+deb|-amd64$/.test(release);
   if (!parseVersion(release)) return {};
   // In a guest the backing files live on the initramfs's tmpfs; on the host on a disk.
   return debian
-    ? { transparent_hugepage: 'always', file_backing: 'tmpfs', process_vm_kb: 3360, process_accounted_kb: 560, process_heap_kb: 136, process_brk_kb: 5280 }
-    : { transparent_hugepage: 'madvise', file_backing: 'disk', process_vm_kb: 4504, process_accounted_kb: 488, process_heap_kb: 0 };
+    ? { transparent_hugepage: 'always', file_backing: 'tmpfs', process_vm_kb: 3360, process_accounted_kb: 560, process_accounted_low_kb: 428, process_heap_kb: 136, process_brk_kb: 5280 }
+    : { transparent_hugepage: 'madvise', file_backing: 'disk', process_vm_kb: 4504, process_accounted_kb: 488, process_accounted_low_kb: 244, process_heap_kb: 0 };
 }

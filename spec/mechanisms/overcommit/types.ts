@@ -127,6 +127,10 @@ export interface Machine {
    */
   process_accounted_kb?: number;
   /**
+   * Of process_accounted_kb, the part at addresses below the scenario's mappings (the program's data and heap): fork charges VMAs in address order, this part first, the rest (libraries, stack) last. Default: the probe's (244 on the host, 428 in guests).
+   */
+  process_accounted_low_kb?: number;
+  /**
    * Of that memory, the heap below the break a scenario's brk steps start from (a brk step can shrink into it). Default: the probe's (0 on the host, 136 in guests).
    */
   process_heap_kb?: number;
