@@ -1,10 +1,15 @@
 // The oracle's mechanisms, by name. Each is a folder oracle/<name>/ whose index.ts
 // default-exports a MechanismOracle; the folders of this project are found here, those of
-// other roots (MMSPEC_MECHANISMS, colon-separated, laid out as this project is) too.
+// other roots (MMSPEC_MECHANISMS, colon-separated, laid out as this project is) too. Compiled
+// (dist/), this project's folders hold index.js; other roots' index.ts go through tsx.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importFile } from '../tools/core/import-file.ts';
 import type { MechanismOracle } from './core/model.ts';
+
+const OWN = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OWN_INDEX = import.meta.url.endsWith('.js') ? 'index.js' : 'index.ts';
 
 export const MECHANISMS: Record<string, MechanismOracle> = {};
 
@@ -13,15 +18,15 @@ export async function loadMechanisms(root: string): Promise<void> {
   const dir = join(root, 'oracle');
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir).sort()) {
-    const index = join(dir, name, 'index.ts');
+    const index = join(dir, name, root === OWN ? OWN_INDEX : 'index.ts');
     if (name === 'core' || !existsSync(index) || MECHANISMS[name]) continue;
-    const mod = (await import(pathToFileURL(index).href)) as { default?: MechanismOracle };
+    const mod = (await importFile(index)) as { default?: MechanismOracle };
     if (typeof mod.default?.create !== 'function') throw new Error(`${index} does not default-export a MechanismOracle`);
     MECHANISMS[name] = mod.default;
   }
 }
 
-await loadMechanisms(resolve(dirname(fileURLToPath(import.meta.url)), '..'));
+await loadMechanisms(OWN);
 for (const root of (process.env.MMSPEC_MECHANISMS ?? '').split(':').filter(Boolean)) await loadMechanisms(resolve(root));
 
 export { DEFAULT_MODEL_KERNEL as DEFAULT_KERNEL } from './core/kernel.ts';

@@ -1,19 +1,8 @@
-// The mmspec command line.
+// The mmspec command line. Each command's module is imported when that command runs, so that
+// starting one loads only what it needs.
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from './errors.ts';
-import { runCommand } from './run.ts';
-import { listCommand } from './list.ts';
-import { explainCommand } from './explain.ts';
-import { citeCommand } from './cite.ts';
-import { recordCommand } from './record.ts';
-import { fuzzCommand } from './fuzz.ts';
-import { checkImplCommand } from './check-impl.ts';
-import { reportCommand } from './report.ts';
-import { fetchKernel, isKernelName, kernelDir, KERNELS } from '../qemu/fetch.ts';
-import { serve } from '../impl/serve.ts';
-import { OracleImplementation } from '../impl/oracle.ts';
-import { TableError } from '../spec/tables.ts';
-import { replayJournal } from '../linux/guard.ts';
+import { KERNELS } from '../qemu/fetch.ts';
 import { ImplFailure } from '../impl/types.ts';
 import { plural } from '../core/plural.ts';
 
@@ -42,7 +31,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .option('-v, --verbose', 'show the reason of every skip')
-    .action(async (o) => setExit(await runCommand(o)));
+    .action(async (o) => setExit(await (await import('./run.ts')).runCommand(o)));
 
   p.command('record')
     .description('record a real kernel\'s answers to every abi scenario into fixtures/kernels/<release>/')
@@ -50,11 +39,11 @@ export function program(setExit: (code: number) => void): Command {
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
     .option('--timeout <seconds>', 'per-request timeout', '60')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
-    .action(async (o) => setExit(await recordCommand(o)));
+    .action(async (o) => setExit(await (await import('./record.ts')).recordCommand(o)));
 
   p.command('fuzz')
     .description('differential fuzzing: random sequences on two implementations, compared after every step; divergences are shrunk and kept as scenario rows')
-    .requiredOption('--mechanism <name>', 'the mechanism to fuzz')
+    .option('--mechanism <name>', 'the mechanisms to fuzz, one after another (repeatable, or comma-separated; default: every one with a sequence generator)', collect)
     .option('--impl <spec>', 'implementation A (see run --impl)', 'oracle')
     .option('--against <spec>', "implementation B; default: the oracle behaving as A's kernel, set up as A's machine", 'oracle')
     .option('--seed <n>', 'the campaign seed (default: random, printed); the same seed gives the same sequences')
@@ -67,7 +56,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--timeout <seconds>', 'per-request timeout', '60')
     .option('--shrink-budget <runs>', 'runs spent shrinking each divergence', '300')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
-    .action(async (o) => setExit(await fuzzCommand(o)));
+    .action(async (o) => setExit(await (await import('./fuzz.ts')).fuzzCommand(o)));
 
   const kernel = p.command('kernel').description('kernels for qemu: implementations');
   kernel
@@ -82,6 +71,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--release <release>', 'this kernel release instead of the newest: the RELEASE of linux-image-RELEASE-amd64, e.g. 7.2.13+deb14 (sid), 6.1.0-57 (6.1); replaces the cached one')
     .option('--force', 'download again even when cached')
     .action(async (name: string, o: { force?: boolean; release?: string }) => {
+      const { fetchKernel, isKernelName, kernelDir } = await import('../qemu/fetch.ts');
       if (!isKernelName(name)) throw new UserError(`unknown kernel '${name}': use one of ${Object.keys(KERNELS).join(', ')}`);
       try {
         const m = await fetchKernel(name, { force: o.force, release: o.release });
@@ -100,7 +90,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON')
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
-    .action((o) => setExit(listCommand(o)));
+    .action(async (o) => setExit((await import('./list.ts')).listCommand(o)));
 
   p.command('explain')
     .description("the oracle's step-by-step trace of one scenario, with the cited document text")
@@ -109,7 +99,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--docs <dir>', 'Documentation tree for the cited text')
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
-    .action(async (id, o) => setExit(await explainCommand(id, o)));
+    .action(async (id, o) => setExit(await (await import('./explain.ts')).explainCommand(id, o)));
 
   p.command('check-impl')
     .description('check an implementation speaks the line protocol (spec/protocol.md) before running scenarios: one line per check, ok / warn / FAIL with the fix')
@@ -119,11 +109,12 @@ export function program(setExit: (code: number) => void): Command {
     .option('--timeout <seconds>', 'per-request timeout', '10')
     .option('--json', 'print the findings as JSON')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
-    .action(async (o) => setExit(await checkImplCommand(o)));
+    .action(async (o) => setExit(await (await import('./check-impl.ts')).checkImplCommand(o)));
 
   p.command('serve')
     .description('serve the oracle over the line protocol on stdin/stdout (see spec/protocol.md)')
     .action(async () => {
+      const [{ serve }, { OracleImplementation }] = await Promise.all([import('../impl/serve.ts'), import('../impl/oracle.ts')]);
       await serve(new OracleImplementation(), process.stdin, process.stdout);
       setExit(0);
     });
@@ -136,7 +127,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .option('--coverage', 'also print each document\'s coverage: sections covered, normative sentences cited, the uncited ones')
-    .action((o) => setExit(citeCommand(o)));
+    .action(async (o) => setExit((await import('./cite.ts')).citeCommand(o)));
 
   p.command('report')
     .description('write one self-contained HTML report: conformance matrix (recorded kernels, run reports), every scenario\'s outcomes and diffs, errata, known and fuzz-found divergences, document coverage')
@@ -146,7 +137,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--tables <dir>', 'more scenario tables besides spec/tables (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .option('--no-coverage', 'leave the document coverage out (no Documentation tree needed)')
-    .action((o) => setExit(reportCommand(o)));
+    .action(async (o) => setExit((await import('./report.ts')).reportCommand(o)));
 
   return p;
 }
@@ -163,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // A host run killed outright leaves its journal behind: put the machine back first.
   if (process.getuid?.() === 0) {
+    const { replayJournal } = await import('../linux/guard.ts');
     const restored = replayJournal();
     if (restored) process.stderr.write(`mmspec: ${restored}\n`);
   }
@@ -180,7 +172,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mmspec: the implementation failed: ${e.message}${tail ? `\n--- its last output ---\n${tail}` : ''}\n`);
       return 1;
     }
-    if (e instanceof TableError) {
+    // Imported only for an error that may be one (tables.ts is loaded already when it is).
+    const { TableError } = e instanceof Error && e.name === 'TableError' ? await import('../spec/tables.ts') : { TableError: undefined };
+    if (TableError && e instanceof TableError) {
       process.stderr.write(`mmspec: invalid scenario tables (${plural(e.problems.length, 'problem')}):\n${e.message.replace(/^/gm, '  ')}\n`);
       return 2;
     }

@@ -6,8 +6,8 @@
 // scenario in progress, with the step that led there, and the run goes on.
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { UserError } from '../cli/errors.ts';
+import { importFile } from '../core/import-file.ts';
 import { check, stepResultProblems } from './protocol.ts';
 import {
   ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type OpenOutcome,
@@ -25,7 +25,7 @@ export async function loadModuleImplementation(path: string): Promise<Implementa
   if (!LOADABLE.includes(extname(file))) throw new UserError(`module implementation ${path} is not a JS or TS module (${LOADABLE.join(', ')})`);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await importFile(file)) as Record<string, unknown>;
   } catch (e) {
     // A transform (syntax) error says where on its following lines; keep those, not a stack.
     const text = e instanceof Error && e.name === 'TransformError' ? e.message.split('\n').filter((l) => l.trim()).slice(0, 4).join('\n  ') : firstLine(e);

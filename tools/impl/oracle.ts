@@ -3,8 +3,8 @@ import { MECHANISMS } from '../../oracle/index.ts';
 import type { MechanismModel, MechanismOracle } from '../../oracle/core/model.ts';
 import { DEFAULT_MODEL_KERNEL, inRange, parseVersion } from '../../oracle/core/kernel.ts';
 import { DOCUMENTED, forcedUnknown } from '../../oracle/core/switches.ts';
-import { describeErrors } from '../spec/ajv.ts';
-import { mechanisms } from '../spec/mechanisms.ts';
+import { describeErrors, type ErrorObject } from '../spec/ajv.ts';
+import { mechanisms, type MechanismSpec } from '../spec/mechanisms.ts';
 import { ImplError, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';
 
 export interface OracleOptions {
@@ -17,7 +17,7 @@ export interface OracleOptions {
 }
 
 export class OracleImplementation implements Implementation {
-  private sessions = new Map<string, MechanismModel>();
+  private sessions = new Map<string, { model: MechanismModel; spec: MechanismSpec }>();
   private nextId = 1;
 
   constructor(private readonly options: OracleOptions = {}) {
@@ -31,7 +31,7 @@ export class OracleImplementation implements Implementation {
 
   /** The kernel behaviour switches that shaped the session's results so far. */
   async switchesUsed(session: string): Promise<string[]> {
-    return [...(this.model(session).behaviour?.used ?? [])];
+    return [...(this.session(session).model.behaviour?.used ?? [])];
   }
 
   async open(p: OpenParams): Promise<OpenOutcome> {
@@ -46,32 +46,69 @@ export class OracleImplementation implements Implementation {
     if (!inRange(kernel, oracle.kernels)) return { skip: `the oracle models ${p.mechanism} for kernels ${oracle.kernels}, not ${kernel}` };
     const session = `s${this.nextId++}`;
     const create = this.options.models?.[p.mechanism] ?? oracle.create;
-    this.sessions.set(session, create(p.config, { kernel, force: this.options.force }));
+    this.sessions.set(session, { model: create(p.config, { kernel, force: this.options.force }), spec });
     return { session };
   }
 
+  /** Checks the request against the mechanism's schema (concrete values: the runner has evaluated expressions), then steps. */
   async step(session: string, step: StepRequest): Promise<StepResult> {
-    const model = this.model(session);
+    const { model, spec } = this.session(session);
+    const problems = stepProblems(spec, step);
+    if (problems.length) throw new ImplError('invalid', `bad ${spec.name} step: ${problems.join('; ')}`);
     return { ...model.step(step), observation: model.observe() };
   }
 
+  /** In order; a step that cannot be served fails the batch, naming it and what the steps before it answered. */
   async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
     const results: StepResult[] = [];
-    for (const s of steps) results.push(await this.step(session, s));
+    for (const [i, s] of steps.entries()) {
+      try {
+        results.push(await this.step(session, s));
+      } catch (e) {
+        if (e instanceof ImplError) throw new ImplError(e.kind, `step ${i} (${s.op}): ${e.message}`, { step: i, results });
+        throw e;
+      }
+    }
     return results;
   }
 
   async observe(session: string) {
-    return this.model(session).observe();
+    return this.session(session).model.observe();
   }
 
   async close(session: string): Promise<void> {
     this.sessions.delete(session);
   }
 
-  private model(session: string): MechanismModel {
+  private session(session: string): { model: MechanismModel; spec: MechanismSpec } {
     const m = this.sessions.get(session);
     if (!m) throw new ImplError('invalid', `no session '${session}'`);
     return m;
   }
+}
+
+/**
+ * What is wrong with a step request for a mechanism, as "JSON/PATH: problem" lines ([] when it
+ * is well formed): an op the mechanism's schema has, and arguments its argument schema takes as
+ * concrete values. Expressions ({"expr": ...}) are the tables' business: the runner evaluates
+ * them before a step reaches an implementation, so here one is a mistake.
+ */
+export function stepProblems(spec: MechanismSpec, step: StepRequest): string[] {
+  const op = spec.ops.get(step.op);
+  if (!op) return [`/op: '${step.op}' is not an op of ${spec.name} (its ops: ${[...spec.ops.keys()].join(', ')})`];
+  if (step.args === null || typeof step.args !== 'object' || Array.isArray(step.args)) return ['/args: must be an object'];
+  const exprs = Object.entries(step.args)
+    .filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v) && 'expr' in v)
+    .map(([k]) => `/args/${k}: an expression; the runner evaluates expressions and sends their values`);
+  if (exprs.length) return exprs;
+  if (op.validateArgs(step.args)) return [];
+  const errors = op.validateArgs.errors ?? [];
+  const concrete = describeErrors(errors.filter((e) => !intoExpr(e)), '/args');
+  return concrete.length ? concrete : describeErrors(errors, '/args');
+}
+
+/** An error from a schema's expression alternative (a value in a table may be {"expr": ...}): moot for concrete values. */
+function intoExpr(e: ErrorObject): boolean {
+  const parent = e.parentSchema as { required?: unknown } | undefined;
+  return /\/Expr\//.test(e.schemaPath) || (Array.isArray(parent?.required) && parent.required.includes('expr'));
 }

@@ -23,11 +23,22 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** The peer answered 'steps' with JSON-RPC "method not found" (-32601): it has no batches. */
+class StepsMissing extends Error {}
+
+/** JSON-RPC's code for a method the peer does not have. */
+export const METHOD_NOT_FOUND = -32601;
+
 export class RpcImplementation implements Implementation {
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private running = false;
   private info?: ImplementationInfo;
+  /**
+   * 'steps' is optional in the protocol. A peer that answered it with -32601 once is sent
+   * 'step' requests one by one from then on (remembered for this implementation, across restarts).
+   */
+  private stepsMissing = false;
 
   constructor(
     private readonly transport: LineTransport,
@@ -50,9 +61,40 @@ export class RpcImplementation implements Implementation {
   }
 
   async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
-    const { results } = (await this.call('steps', { session, steps })) as { results: StepResult[] };
-    if (results.length !== steps.length) {
-      await this.fail(`answered ${results.length} results to a batch of ${steps.length} steps`);
+    if (!this.stepsMissing) {
+      try {
+        const { results } = (await this.call('steps', { session, steps })) as { results: StepResult[] };
+        if (results.length !== steps.length) {
+          const why = `answered ${results.length} results to a batch of ${steps.length} steps`;
+          await this.fail(why);
+          throw new ImplFailure(`${this.label} ${why}`, this.transport.diagnostics());
+        }
+        return results;
+      } catch (e) {
+        if (!(e instanceof StepsMissing)) throw e;
+        this.stepsMissing = true;
+      }
+    }
+    return this.stepByStep(session, steps);
+  }
+
+  /** Whether this implementation answered 'steps' with "method not found" and is driven step by step. */
+  get batchesFallBack(): boolean {
+    return this.stepsMissing;
+  }
+
+  /** A batch as single steps: a failure names its step and carries the results before it, as a batch's would. */
+  private async stepByStep(session: string, steps: StepRequest[]): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const [i, st] of steps.entries()) {
+      try {
+        results.push(await this.step(session, st));
+      } catch (e) {
+        const detail = { step: i, results };
+        if (e instanceof ImplError) throw new ImplError(e.kind, e.message, detail);
+        if (e instanceof ImplFailure) throw new ImplFailure(e.message, e.stderr, detail);
+        throw e;
+      }
     }
     return results;
   }
@@ -77,7 +119,16 @@ export class RpcImplementation implements Implementation {
       (why) => this.abort(`${this.label} exited: ${why}`),
     );
     this.running = true;
-    const hello = (await this.call('hello', { protocol: 1 })) as { implementation: ImplementationInfo };
+    let hello: { implementation: ImplementationInfo };
+    try {
+      hello = (await this.call('hello', { protocol: 1 })) as { implementation: ImplementationInfo };
+    } catch (e) {
+      // Without a hello nothing can run: the implementation failed, whatever kind it answered.
+      if (!(e instanceof ImplError)) throw e;
+      const diag = this.transport.diagnostics();
+      await this.restart();
+      throw new ImplFailure(`${this.label} answered hello with an error (${e.kind}): ${e.message}`, diag);
+    }
     this.info = hello.implementation;
   }
 
@@ -96,11 +147,20 @@ export class RpcImplementation implements Implementation {
 
   private onLine(line: string): void {
     if (!line.trim()) return;
-    let msg: { id?: unknown; result?: unknown; error?: { message?: string; data?: { kind?: ImplErrorKind; detail?: unknown } } };
+    let msg: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: string; data?: { kind?: ImplErrorKind; detail?: unknown } } };
     try {
       msg = JSON.parse(line);
     } catch {
       void this.fail(`wrote a line that is not JSON: ${truncate(line)}`);
+      return;
+    }
+    // "Method not found" to 'steps' (with or without data.kind, as JSON-RPC libraries write it):
+    // the peer has no batches; steps() goes step by step.
+    const waiting = typeof msg?.id === 'number' ? this.pending.get(msg.id) : undefined;
+    if (waiting?.method === 'steps' && msg.error?.code === METHOD_NOT_FOUND) {
+      this.pending.delete(msg.id as number);
+      clearTimeout(waiting.timer);
+      waiting.reject(new StepsMissing());
       return;
     }
     const problems = check('Response', msg);

@@ -2,20 +2,38 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { check, ERROR_CODES, PARAMS_SCHEMA } from './protocol.ts';
-import { ImplError, type Implementation } from './types.ts';
+import { ImplError, type Implementation, type StepRequest, type StepResult } from './types.ts';
 
+const METHODS = Object.keys(PARAMS_SCHEMA);
+
+/**
+ * Answers each request line with one response line. Every request is checked before it reaches
+ * the implementation: a line that is not JSON is -32700, a message that is no JSON-RPC 2.0
+ * request -32600, an unknown method -32601, params of the wrong shape -32602 (all kind
+ * invalid). The implementation checks the rest (the oracle: config and step arguments against
+ * the mechanism's schema); what it throws is answered with its kind and code, and its detail
+ * (a failed batch: {step, results}) goes along in error.data.detail.
+ */
 export async function serve(impl: Implementation, input: Readable, output: Writable): Promise<void> {
   const reply = (msg: object) => output.write(`${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`);
-  const error = (id: unknown, code: number, kind: string, message: string) =>
-    reply({ id: typeof id === 'number' ? id : null, error: { code, message, data: { kind } } });
+  const error = (id: unknown, code: number, kind: string, message: string, detail?: unknown) =>
+    reply({ id: Number.isInteger(id) ? id : null, error: { code, message, data: detail === undefined ? { kind } : { kind, detail } } });
 
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!line.trim()) continue;
-    let req: { id?: unknown; method?: string; params?: Record<string, unknown> };
+    let req: { id?: unknown; method?: unknown; params?: Record<string, unknown> };
     try {
       req = JSON.parse(line);
     } catch {
       error(null, -32700, 'invalid', 'parse error: not a JSON line');
+      continue;
+    }
+    if (req === null || typeof req !== 'object' || Array.isArray(req)) {
+      error(null, -32600, 'invalid', 'invalid request: not a JSON-RPC 2.0 request object');
+      continue;
+    }
+    if (typeof req.method === 'string' && !METHODS.includes(req.method) && Number.isInteger(req.id)) {
+      error(req.id, -32601, 'invalid', `method not found: '${req.method}' (methods: ${METHODS.join(', ')})`);
       continue;
     }
     const problems = check('Request', req);
@@ -23,17 +41,17 @@ export async function serve(impl: Implementation, input: Readable, output: Writa
       error(req.id, -32600, 'invalid', `invalid request: ${problems.join('; ')}`);
       continue;
     }
-    const method = req.method!;
+    const method = req.method as string;
     const params = req.params!;
     const bad = check(PARAMS_SCHEMA[method]!, params);
     if (bad.length) {
-      error(req.id, ERROR_CODES.invalid, 'invalid', `invalid params for ${method}: ${bad.join('; ')}`);
+      error(req.id, ERROR_CODES.invalid, 'invalid', `invalid params for ${method}: ${bad.map((b) => `/params${b.replace(/^\/(?=:)/, '')}`).join('; ')}`);
       continue;
     }
     try {
       reply({ id: req.id, result: await dispatch(impl, method, params) });
     } catch (e) {
-      if (e instanceof ImplError) error(req.id, ERROR_CODES[e.kind], e.kind, e.message);
+      if (e instanceof ImplError) error(req.id, ERROR_CODES[e.kind], e.kind, e.message, e.detail);
       else error(req.id, ERROR_CODES.internal, 'internal', (e as Error).message);
     }
   }
@@ -59,8 +77,16 @@ async function dispatch(impl: Implementation, method: string, p: Record<string, 
   }
 }
 
-async function sequential(impl: Implementation, session: string, steps: never[]) {
-  const out = [];
-  for (const s of steps) out.push(await impl.step(session, s));
-  return out;
+/** A batch for an implementation without one: step by step, a failure naming its step and the results before it. */
+async function sequential(impl: Implementation, session: string, steps: StepRequest[]) {
+  const results: StepResult[] = [];
+  for (const [i, s] of steps.entries()) {
+    try {
+      results.push(await impl.step(session, s));
+    } catch (e) {
+      if (e instanceof ImplError) throw new ImplError(e.kind, `step ${i} (${s.op}): ${e.message}`, { step: i, results });
+      throw e;
+    }
+  }
+  return results;
 }

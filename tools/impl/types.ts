@@ -33,6 +33,8 @@ export class ImplFailure extends Error {
   constructor(
     message: string,
     readonly stderr = '',
+    /** In a batch: the step that broke and what the steps before it answered ({step, results}). */
+    readonly detail?: unknown,
   ) {
     super(message);
     this.name = 'ImplFailure';

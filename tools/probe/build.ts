@@ -7,12 +7,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { projectRoot } from '../paths.ts';
 import { isExecutable, run, which } from '../core/host.ts';
 import { probeMechanisms, registrySource } from './registry.ts';
 
-export const PROBE_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
+// From the project root, not this module's folder: compiled, this runs from dist/, where no C sources are.
+export const PROBE_SOURCE_DIR = join(projectRoot(), 'tools', 'probe');
 const FLAGS = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
 
 export interface BuildProbeOptions {

@@ -202,7 +202,7 @@ async function drive(
       batch = await impl.steps!(session, s.steps.map((st) => request(st, {})));
     } catch (e) {
       // A batch that failed part way tells which step failed and what the earlier ones returned.
-      const detail = e instanceof ImplError ? (e.detail as { step?: number; results?: StepResult[] } | undefined) : undefined;
+      const detail = e instanceof ImplError || e instanceof ImplFailure ? (e.detail as { step?: number; results?: StepResult[] } | undefined) : undefined;
       if (detail && Number.isInteger(detail.step) && Array.isArray(detail.results)) {
         detail.results.forEach((result, i) => trace.push({ index: i, step: request(s.steps[i]!, {}), result, ok: true }));
       }
@@ -266,7 +266,7 @@ function request(st: LoadedScenario['steps'][number], scope: Record<string, unkn
 
 function errorOutcome(e: unknown, name: string, s: LoadedScenario, trace: TraceEntry[], atOpen: boolean): Pick<ScenarioResult, 'status' | 'reason' | 'step'> {
   // Where it happened: at open, or at the step after the last one answered (a batch names it).
-  const detail = e instanceof ImplError ? (e.detail as { step?: number } | undefined) : undefined;
+  const detail = e instanceof ImplError || e instanceof ImplFailure ? (e.detail as { step?: number } | undefined) : undefined;
   const at = atOpen ? undefined : Number.isInteger(detail?.step) ? detail!.step! : trace.length < s.steps.length ? trace.length : undefined;
   const path = trace.map((t) => `${t.index}:${t.step.op}`);
   const where = atOpen ? '\n  at open (before any step)' : at !== undefined ? `\n  at step ${at} (${s.steps[at]!.op})${path.length ? `, after ${path.join(' → ')}` : ''}` : '';

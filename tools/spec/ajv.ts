@@ -1,14 +1,97 @@
 // One ajv instance for every schema of the project (draft 2020-12).
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-
-export const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-// Annotation used by mechanism schemas: which layer each op belongs to.
-ajv.addKeyword({ keyword: 'x-layers', schemaType: 'object' });
-ajv.addKeyword({ keyword: 'x-machine-wide', schemaType: 'array' });
-ajv.addKeyword({ keyword: 'x-machine-dependent', schemaType: 'array' });
+//
+// A compiled build (dist/, tools/bin/build.js) carries this project's schemas compiled ahead —
+// ajv standalone code in dist/validators.cjs, one validator per schema and per $defs entry, made
+// with the same options — and `ajv` hands those out for the schemas added to it. ajv itself is
+// loaded, and a schema compiled, only for what the build does not hold: a mechanism of another
+// root (MMSPEC_MECHANISMS), a ref other than a $defs entry, the sources run through tsx.
+import { createRequire } from 'node:module';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type { AnySchema, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 
 export type { ErrorObject, ValidateFunction };
+
+const require = createRequire(import.meta.url);
+
+export const AJV_OPTIONS: Options = { allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true };
+
+/** An ajv instance with the project's options and keywords (extra options: the build's code.source). */
+export function createAjv(extra: Options = {}): Ajv2020 {
+  const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const a = new Ajv({ ...AJV_OPTIONS, ...extra });
+  // Annotation used by mechanism schemas: which layer each op belongs to.
+  a.addKeyword({ keyword: 'x-layers', schemaType: 'object' });
+  a.addKeyword({ keyword: 'x-machine-wide', schemaType: 'array' });
+  a.addKeyword({ keyword: 'x-machine-dependent', schemaType: 'array' });
+  return a;
+}
+
+/** The refs compiled ahead for a schema: the schema itself and each of its $defs. */
+export function precompiledRefs(schema: AnySchemaObject): string[] {
+  const id = String(schema.$id);
+  return [id, ...Object.keys((schema.$defs as Record<string, unknown> | undefined) ?? {}).map((d) => `${id}#/$defs/${d}`)];
+}
+
+/** The build's validators (dist/validators.cjs), when this module runs compiled; else none. */
+function loadPrecompiled(): Record<string, ValidateFunction> {
+  if (!import.meta.url.endsWith('.js')) return {};
+  try {
+    return require('../../validators.cjs') as Record<string, ValidateFunction>;
+  } catch {
+    return {};
+  }
+}
+
+class ProjectAjv {
+  #instance: Ajv2020 | undefined;
+  #pending: AnySchema[] = [];
+  #ids = new Set<string>();
+  #precompiled: Record<string, ValidateFunction> | undefined;
+
+  /** The ajv instance itself, made (with every schema added so far) on first need. */
+  get instance(): Ajv2020 {
+    if (!this.#instance) {
+      this.#instance = createAjv();
+      for (const s of this.#pending) this.#instance.addSchema(s);
+      this.#pending = [];
+    }
+    return this.#instance;
+  }
+
+  addSchema(schema: AnySchemaObject): this {
+    if (schema.$id) this.#ids.add(String(schema.$id));
+    if (this.#instance) this.#instance.addSchema(schema);
+    else this.#pending.push(schema);
+    return this;
+  }
+
+  /** True when a schema with this $id was added (nothing is compiled). */
+  hasSchema(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  getSchema<T = unknown>(ref: string): ValidateFunction<T> | undefined {
+    return (this.#ahead(ref) ?? this.instance.getSchema<T>(ref)) as ValidateFunction<T> | undefined;
+  }
+
+  compile<T = unknown>(schema: AnySchemaObject): ValidateFunction<T> {
+    if (schema.$id && !this.#ids.has(String(schema.$id))) this.addSchema(schema);
+    return ((schema.$id && this.#ahead(String(schema.$id))) || this.instance.compile<T>(schema)) as ValidateFunction<T>;
+  }
+
+  /** The validator compiled ahead for ref, when its schema was added and the build holds it. */
+  #ahead(ref: string): ValidateFunction | undefined {
+    if (!this.#ids.has(ref.split('#')[0]!)) return undefined;
+    this.#precompiled ??= loadPrecompiled();
+    const key = ref.endsWith('#') ? ref.slice(0, -1) : ref;
+    const v = this.#precompiled[key];
+    // A standalone function has no .schema: what reads it gets the schema's own.
+    if (v && !Object.hasOwn(v, 'schema')) Object.defineProperty(v, 'schema', { configurable: true, get: () => this.instance.getSchema(key)?.schema });
+    return v;
+  }
+}
+
+export const ajv = new ProjectAjv();
 
 /** One line per ajv error: "JSON/PATH: message (detail)". */
 export function describeErrors(errors: ErrorObject[] | null | undefined, prefix = ''): string[] {

@@ -1,8 +1,7 @@
 // Mechanism schemas (spec/mechanisms/<name>/mechanism.schema.json): config, ops with their
 // arguments and layers, and observation fields. Tables are checked against them.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { globSync } from 'glob';
 import { mechanismRoots } from '../core/roots.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 
@@ -52,10 +51,10 @@ export function mechanisms(): Map<string, MechanismSpec> {
   if (cache && cacheKey === roots.join(':')) return cache;
   cache = new Map();
   cacheKey = roots.join(':');
-  for (const root of roots) for (const rel of globSync('spec/mechanisms/*/mechanism.schema.json', { cwd: root }).sort()) {
+  for (const root of roots) for (const rel of schemaFiles(root)) {
     const name = rel.split('/')[2]!;
     const schema = JSON.parse(readFileSync(join(root, rel), 'utf8')) as MechanismSchema;
-    if (!ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+    if (!ajv.hasSchema(schema.$id)) ajv.addSchema(schema);
     const ref = (r: string) => ajv.getSchema(`${schema.$id}${r}`)!;
     const ops = new Map<string, OpSpec>();
     for (const [op, argsRef] of Object.entries(schema.properties.ops.properties)) {
@@ -81,4 +80,14 @@ export function mechanisms(): Map<string, MechanismSpec> {
     });
   }
   return cache;
+}
+
+/** spec/mechanisms/<name>/mechanism.schema.json under root, relative to it, in order. */
+function schemaFiles(root: string): string[] {
+  const dir = join(root, 'spec', 'mechanisms');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => !name.startsWith('.') && existsSync(join(dir, name, 'mechanism.schema.json')))
+    .map((name) => `spec/mechanisms/${name}/mechanism.schema.json`)
+    .sort();
 }
