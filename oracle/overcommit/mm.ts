@@ -63,6 +63,9 @@ export interface Vma {
   dontcopy: boolean;
   /** The anon_vma (0: none): made by the first fault that needs an anonymous page. */
   anonVma: number;
+  /** A fork child's copy of a VMA that had an anon_vma: its anon_vma chain also links the
+   * parent's, so it is not singular (merges that would share the lock are refused). */
+  forked: boolean;
   /** null for private anonymous memory (guards, heap and MAP_ANONYMOUS|MAP_PRIVATE). */
   obj: MemObject | null;
   /** A hugetlb VMA: the name its mapping has in the hugetlb model, and where that mapping began. */
@@ -79,13 +82,27 @@ export const newAnonVma = (): number => ++anonVmas;
 /** vma_is_anonymous: no vm_ops; private /dev/zero mappings become anonymous too. */
 export const isAnonymous = (v: Vma): boolean => !v.shared && (v.obj === null || v.obj.kind === 'zero') && v.backing !== 'hugetlb';
 
-/** Whether two adjacent VMAs are one to the kernel's vma_merge. */
-function mayMerge(a: Vma, b: Vma): boolean {
+/**
+ * Whether the anon_vmas of two VMAs let them merge: src is the range just changed (or made),
+ * tgt the neighbour it would merge into. One anon_vma for both is fine, none for both too. A
+ * neighbour with one takes src in unless it is a fork child's copy. A src with one and a
+ * neighbour without: refused on older kernels; newer ones give the neighbour a copy, unless
+ * src is a fork child's copy (copiesAnonVma asks whether this kernel does).
+ */
+function anonVmasMerge(src: Vma, tgt: Vma, copiesAnonVma: () => boolean): boolean {
+  if (src.anonVma && tgt.anonVma) return src.anonVma === tgt.anonVma;
+  if (!src.anonVma && !tgt.anonVma) return true;
+  if (tgt.anonVma) return !tgt.forked;
+  return !src.forked && copiesAnonVma();
+}
+
+/** Whether two adjacent VMAs are one to the kernel's vma_merge (src: the one just changed). */
+function mayMerge(a: Vma, b: Vma, src: Vma, copiesAnonVma: () => boolean): boolean {
   if (a.backing === 'hugetlb' || b.backing === 'hugetlb' || a.role === 'heap' !== (b.role === 'heap')) return false;
   if (a.prot !== b.prot || a.shared !== b.shared || a.account !== b.account || a.noreserve !== b.noreserve || a.dontcopy !== b.dontcopy) return false;
   if (a.obj !== b.obj) return false;
   if (a.obj && b.pgoff !== a.pgoff + (a.end - a.start)) return false;
-  return !a.anonVma || !b.anonVma || a.anonVma === b.anonVma;
+  return anonVmasMerge(src, src === a ? b : a, copiesAnonVma);
 }
 
 /** Top of the address space a process's mappings take: the probe's own libraries sit above it. */
@@ -110,10 +127,19 @@ export class Mm extends AddressSpace<Vma> {
     if (tail.obj) tail.obj.refs++;
   }
 
-  /** Merges what may merge around [from, to]; a VMA folded into another drops its reference. */
+  /** Whether merging gives a neighbour without an anon_vma a copy of src's (the model decides by release). */
+  copiesAnonVma: () => boolean = () => true;
+
+  /**
+   * Merges what may merge around [from, to), the range just changed: a VMA inside it merges
+   * into its lower neighbour, the last one also into its upper one. A VMA folded into another
+   * drops its reference.
+   */
   settle(from: number, to: number): void {
-    this.mergeAround(from, to, mayMerge, (a, b) => {
+    const inside = (v: Vma) => v.start >= from && v.end <= to;
+    this.mergeAround(from, to, (a, b) => mayMerge(a, b, inside(b) ? b : a, this.copiesAnonVma), (a, b) => {
       a.anonVma ||= b.anonVma;
+      a.forked ||= b.forked;
       if (b.obj) b.obj.refs--;
     });
   }
@@ -150,7 +176,7 @@ export class Mm extends AddressSpace<Vma> {
       v.start = alignUp(res + 1);
       const guard = (start: number, end: number): Vma => ({
         start, end, pgoff: 0, role: 'guard', prot: 'none', shared: false, backing: 'anon',
-        account: false, noreserve: how.guardNoreserve, dontcopy: false, anonVma: 0, obj: null,
+        account: false, noreserve: how.guardNoreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
       });
       this.insert(guard(res, v.start));
       this.insert(guard(v.start + pages, res + len));
@@ -178,8 +204,9 @@ export class Mm extends AddressSpace<Vma> {
 
   /** fork: copies of every VMA not marked MADV_DONTFORK; anonymous memory gets its own anon_vma. */
   copy(): Mm {
-    const vmas = this.vmas.filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0 }));
+    const vmas = this.vmas.filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0, forked: v.forked || !!v.anonVma }));
     const child = this.forkInto(new Mm(), vmas);
+    child.copiesAnonVma = this.copiesAnonVma;
     for (const v of child.vmas) if (v.obj) v.obj.refs++;
     child.files = new Map(this.files);
     for (const o of child.files.values()) o.fds++;

@@ -61,7 +61,9 @@ export class OvercommitModel implements MechanismModel {
     );
     this.committed = new CommittedAs(m.nr_cpus, m.MemTotal / PAGE_KB, this.sysctl.overcommit_memory, this.behaviour);
     this.committed.count = Math.floor((m.Committed_AS ?? 0) / PAGE_KB);
-    this.procs.set('main', new Mm());
+    const main = new Mm();
+    main.copiesAnonVma = () => this.behaviour.on('merge-copies-anon-vma');
+    this.procs.set('main', main);
   }
 
   /** Base pages per huge page. */
@@ -214,7 +216,7 @@ export class OvercommitModel implements MechanismModel {
       const reservation = 2 * PMD_PAGES + (this.behaviour.on('map-fixed-counts-replaced') ? a.pages : 0);
       const v: Vma = {
         start: 0, end: a.pages, pgoff: 0, role: 'map', prot, shared, backing,
-        account: false, noreserve, dontcopy: false, anonVma: 0, obj: null,
+        account: false, noreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
       };
       if (backing === 'hugetlb') {
         // The length is rounded up to whole huge pages; reservations are the pool's business.
@@ -361,7 +363,7 @@ export class OvercommitModel implements MechanismModel {
         if (to > from) {
           mm.insert({
             start: from, end: to, pgoff: 0, role: 'heap', prot: 'rw', shared: false, backing: 'anon',
-            account: true, noreserve: false, dontcopy: false, anonVma: 0, obj: null,
+            account: true, noreserve: false, dontcopy: false, anonVma: 0, forked: false, obj: null,
           });
           mm.settle(from - 1, to);
         }

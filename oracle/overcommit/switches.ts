@@ -51,6 +51,16 @@ export const OVERCOMMIT_SWITCHES: KernelSwitch[] = [
     ],
   },
   {
+    name: 'merge-copies-anon-vma',
+    kernels: '>=6.16',
+    summary:
+      "a VMA that has an anon_vma merges into a neighbour that has none (the neighbour gets a copy), unless it is a fork child's copy; older kernels refuse such a merge, so mprotect leaves two VMAs where newer ones leave one (a later mremap of the whole range then fails with EFAULT)",
+    evidence: [
+      'mm/vma.c is_mergeable_anon_vma: the neighbour\'s anon_vma chain must be singular in 6.12; the three cases with vma_is_fork_child in 7.1 (upstream "mm/vma: fix incorrectly disallowed anonymous VMA merges", 6.16)',
+      'recorded by mmspec fuzz and checked by hand: after mprotect of a faulted part next to an unfaulted one, mremap of the whole mapping grows it on the 6.18 host and fails with EFAULT on Debian 6.12 (overcommit.mprotect.faulted-part-merges-into-unfaulted)',
+    ],
+  },
+  {
     name: 'percpu-commit-slack',
     kernels: '*',
     summary:
