@@ -12,6 +12,8 @@ export interface Span {
 export abstract class AddressSpace<V extends Span> {
   vmas: V[] = [];
   maps = new Map<string, Extent>();
+  /** Pages the VMAs cover (total_vm's share of them), kept as they come and go. */
+  pages = 0;
 
   /** Mappings are placed from `next` on, `gap` pages apart, so growth in place always has room. */
   constructor(
@@ -65,11 +67,20 @@ export abstract class AddressSpace<V extends Span> {
 
   insert(v: V): void {
     this.vmas.splice(this.firstEndingAfter(v.start), 0, v);
+    this.pages += v.end - v.start;
   }
 
   remove(v: V): void {
     const i = this.vmas.indexOf(v);
-    if (i >= 0) this.vmas.splice(i, 1);
+    if (i < 0) return;
+    this.vmas.splice(i, 1);
+    this.pages -= v.end - v.start;
+  }
+
+  /** Moves the end of a VMA in place (growth into the room above it). */
+  resize(v: V, end: number): void {
+    this.pages += end - v.end;
+    v.end = end;
   }
 
   /** Splits VMAs at start and end and returns those inside [start, end). */
@@ -102,6 +113,7 @@ export abstract class AddressSpace<V extends Span> {
   /** fork: the child gets these VMAs, copies of the named mappings and the placement cursor. */
   protected forkInto<T extends AddressSpace<V>>(child: T, vmas: V[]): T {
     child.vmas = vmas;
+    child.pages = vmas.reduce((n, v) => n + v.end - v.start, 0);
     child.maps = new Map([...this.maps].map(([k, m]) => [k, { ...m }]));
     child.next = this.next;
     return child;
@@ -111,7 +123,7 @@ export abstract class AddressSpace<V extends Span> {
     const v = this.find(page);
     if (!v || v.start === page) return;
     const tail: V = { ...v, start: page, pgoff: v.pgoff + (page - v.start) };
-    v.end = page;
+    this.resize(v, page);
     this.onSplit(tail);
     this.insert(tail);
   }

@@ -120,7 +120,7 @@ export class Mm extends AddressSpace<Vma> {
 
   /** VMAs counted in total_vm (the process's own ones are added by the caller). */
   totalVm(): number {
-    return this.vmas.reduce((n, v) => n + v.end - v.start, 0);
+    return this.pages;
   }
 
   protected onSplit(tail: Vma): void {

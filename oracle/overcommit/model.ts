@@ -332,7 +332,7 @@ export class OvercommitModel implements MechanismModel {
       if (v.end - m.start < oldPages) return errno('EFAULT');
       if (v.end === m.start + oldPages && mm.roomAfter(v) >= delta) {
         if (v.account && !this.charge(mm, delta)) return errno('ENOMEM');
-        v.end += delta;
+        mm.resize(v, v.end + delta);
         mm.settle(v.start, v.end);
         m.pages = newPages;
         return OK;
