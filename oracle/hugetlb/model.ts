@@ -126,8 +126,10 @@ export class HugetlbModel implements MechanismModel {
    * when its last mapper does. Newer kernels restore the reservation of an anonymous page the
    * owner of a private mapping unmaps, while no surplus pages exist: the page is marked
    * restore-reserve and its index leaves the private reserve map (counted unused again).
+   * Pages whose last mapping went are gathered (mmu_gather) and freed when the unmap is done,
+   * so the surplus test sees the pool as it was before any of them was freed.
    */
-  private unmapPte(mm: Mm, v: Vma, addr: number): void {
+  private unmapPte(mm: Mm, v: Vma, addr: number, gather: HPage[]): void {
     const page = mm.ptes.get(addr);
     if (!page) return;
     mm.ptes.delete(addr);
@@ -142,15 +144,28 @@ export class HugetlbModel implements MechanismModel {
       if (vmaNeedsReservation(v, idx)) vmaAddReservation(v, idx);
       else vmaEndReservation(v, idx);
     }
-    if (page.mappers === 0 && !page.cache) this.resv.freeFolio(page);
+    if (page.mappers === 0 && !page.cache) gather.push(page);
   }
 
-  private unmapVma(mm: Mm, v: Vma): void {
-    for (let addr = v.start; addr < v.end; addr++) this.unmapPte(mm, v, addr);
-    this.resv.closeVma(v);
-    mm.remove(v);
-    v.inode.vmas--;
-    this.maybeEvict(v.inode);
+  /** tlb_finish_mmu: the gathered pages are freed. */
+  private freeGathered(gather: HPage[]): void {
+    for (const page of gather) this.resv.freeFolio(page);
+  }
+
+  /**
+   * munmap and exit (unmap_vmas, then remove_vma): every page-table entry of the VMAs goes,
+   * the pages that lost their last mapping are freed, then each VMA is closed.
+   */
+  private unmapVmas(mm: Mm, vmas: Vma[]): void {
+    const gather: HPage[] = [];
+    for (const v of vmas) for (let addr = v.start; addr < v.end; addr++) this.unmapPte(mm, v, addr, gather);
+    this.freeGathered(gather);
+    for (const v of vmas) {
+      this.resv.closeVma(v);
+      mm.remove(v);
+      v.inode.vmas--;
+      this.maybeEvict(v.inode);
+    }
   }
 
   /**
@@ -165,7 +180,9 @@ export class HugetlbModel implements MechanismModel {
     for (const [mm, v] of vmas) {
       const a = v.start + Math.max(0, from - v.pgoff);
       const b = Math.min(v.end, v.start + Math.max(0, to - v.pgoff));
-      for (let addr = a; addr < b; addr++) this.unmapPte(mm, v, addr);
+      const gather: HPage[] = []; // each VMA is unmapped with its own mmu_gather
+      for (let addr = a; addr < b; addr++) this.unmapPte(mm, v, addr, gather);
+      this.freeGathered(gather);
     }
   }
 
@@ -233,14 +250,20 @@ export class HugetlbModel implements MechanismModel {
     return OK;
   }
 
+  /**
+   * unmap_ref_private: every private VMA without reservations of its own that maps the page
+   * loses it and is marked HPAGE_RESV_UNMAPPED, also one marked by an earlier failed COW.
+   */
   private unmapRefPrivate(owner: Vma, idx: number, page: HPage): void {
     for (const mm of this.procs.values()) {
       for (const v of mm.vmas) {
-        if (v === owner || v.inode !== owner.inode || v.shared || v.owner || v.unmapped) continue;
+        if (v === owner || v.inode !== owner.inode || v.shared || v.owner) continue;
         if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
         const addr = v.start + (idx - v.pgoff);
         if (mm.ptes.get(addr) !== page) continue;
-        this.unmapPte(mm, v, addr);
+        const gather: HPage[] = [];
+        this.unmapPte(mm, v, addr, gather);
+        this.freeGathered(gather);
         v.unmapped = true;
       }
     }
@@ -402,7 +425,7 @@ export class HugetlbModel implements MechanismModel {
     munmap(this: HugetlbModel, mm: Mm, a: Concrete<RangeArgs>): Outcome {
       const [start, end] = this.range(mm, a.map, a.offset, a.pages);
       if (start === end) return errno('EINVAL');
-      for (const v of mm.isolate(start, end)) this.unmapVma(mm, v);
+      this.unmapVmas(mm, mm.isolate(start, end));
       return OK;
     },
 
@@ -425,7 +448,7 @@ export class HugetlbModel implements MechanismModel {
 
     exit(this: HugetlbModel, mm: Mm, _a: unknown, proc: string): Outcome {
       if (proc === 'main') throw new ImplError('invalid', 'the main process cannot exit; exit a forked child');
-      for (const v of [...mm.vmas]) this.unmapVma(mm, v);
+      this.unmapVmas(mm, [...mm.vmas]);
       for (const name of mm.fds) {
         const f = mm.files.get(name)!;
         f.fds--;

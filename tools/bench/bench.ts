@@ -1,7 +1,9 @@
 // npm run bench: throughput figures. Targets live here, never in timed unit tests. The
 // generic figures (runner, serve, fuzzing) run for every mechanism; each mechanism adds its own
 // cases in suites/<name>/bench.ts.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MECHANISMS } from '../../oracle/index.ts';
@@ -19,6 +21,25 @@ import type { BenchCase } from './case.ts';
 
 const scenarios = loadScenarios();
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+
+/** Start-up as a user waits for it: the command spawned, median of 5 wall times; and what it ran (dist/ or tsx). */
+function startup(args: string[]): { seconds: number; from: string } {
+  const times: number[] = [];
+  let from = '';
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [join(projectRoot(), 'tools/bin/mmspec.js'), ...args], {
+      cwd: projectRoot(), encoding: 'utf8', env: { ...process.env, MMSPEC_TRACE_START: '1' },
+    });
+    times.push((performance.now() - t0) / 1000);
+    from = /^mmspec: (dist\/|the sources through tsx)/m.exec(r.stderr)?.[1] ?? from;
+  }
+  return { seconds: times.sort((a, b) => a - b)[2]!, from };
+}
+const version = startup(['--version']);
+const start = startup(['run']);
+console.log(`start-up (load average ${loadavg()[0]!.toFixed(2)}): mmspec --version ${version.seconds.toFixed(3)} s (target ≤ 0.12 s), ` +
+  `npm start ${start.seconds.toFixed(3)} s (target ≤ 0.3 s, from ${start.from || '?'})`);
 
 async function scenariosPerSecond(impl: Implementation, seconds: number): Promise<number> {
   await runScenarios(impl, scenarios); // warm up

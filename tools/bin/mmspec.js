@@ -1,7 +1,27 @@
 #!/usr/bin/env node
-// The mmspec command. TypeScript sources run through tsx, so nothing needs building.
-import { register } from 'tsx/esm/api';
+// The mmspec command. It runs the compiled build in dist/ (npm run build; npm ci and npm install
+// make it) while that build matches the sources (tools/bin/stamp.js), else the TypeScript sources
+// through tsx — so an edited source is never run stale, and nothing needs building by hand.
+//   MMSPEC_TSX=1          run the sources through tsx even when dist/ is up to date
+//   MMSPEC_TRACE_START=1  say on stderr which of the two runs, and why
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { staleness } from './stamp.js';
 
-register();
-const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // Answered before loading anything.
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const why = process.env.MMSPEC_TSX === '1' ? 'MMSPEC_TSX=1' : staleness(fileURLToPath(new URL('../..', import.meta.url)));
+  if (process.env.MMSPEC_TRACE_START === '1') process.stderr.write(`mmspec: ${why ? `the sources through tsx: ${why}` : 'dist/'}\n`);
+  let main;
+  if (why) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    ({ main } = await import('../cli/main.ts'));
+  } else {
+    ({ main } = await import('../../dist/tools/cli/main.js'));
+  }
+  process.exitCode = await main(process.argv);
+}

@@ -1,5 +1,7 @@
 // Finding the Documentation tree quotes are checked against, in this order:
-// --docs DIR, $MMSPEC_DOCS, ../shared/docs/linux, Debian's linux-doc-6.12 (gzipped rst).
+// --docs DIR, $MMSPEC_DOCS, ../shared/docs/linux, Debian's linux-doc-6.12 (gzipped rst); a
+// document the first tree found lacks is read from the next tree that has it (the admin guide,
+// which only Debian's linux-doc-6.12 ships of these; tools/bin/install-docs.sh installs it).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -35,18 +37,54 @@ function fromRoot(root: string, label: string): DocSource | null {
   };
 }
 
-/** The first Documentation tree found, or null. An explicit dir that holds none is an error. */
+/**
+ * A source reading each document from the first of several trees that holds it: the tables
+ * cite documents of more than one tree (the revision beside the project lacks the admin guide,
+ * which Debian's linux-doc-6.12 ships).
+ */
+export function chainDocs(sources: DocSource[]): DocSource | null {
+  if (sources.length <= 1) return sources[0] ?? null;
+  return {
+    label: sources.map((x) => x.label).join(', then '),
+    root: sources[0]!.root,
+    read(docPath) {
+      for (const src of sources) {
+        const text = src.read(docPath);
+        if (text != null) return text;
+      }
+      return null;
+    },
+  };
+}
+
+/** Trees a document missing from the first one found is looked up in, in this order (MMSPEC_MORE_DOCS: colon-separated, for tests). */
+export function furtherDocTrees(): string[] {
+  const more = process.env.MMSPEC_MORE_DOCS;
+  return more !== undefined ? more.split(':').filter(Boolean) : [DEBIAN_DOCS];
+}
+
+/**
+ * The first Documentation tree found, followed by the further trees that exist (Debian's
+ * linux-doc-6.12) for documents it lacks; null when there is none. An explicit dir that holds
+ * none is an error.
+ */
 export function findDocs(explicit?: string): DocSource | null {
+  const further = (first: DocSource | null): DocSource | null => {
+    const more = furtherDocTrees()
+      .map((d) => fromRoot(resolve(d), d))
+      .filter((x): x is DocSource => !!x && x.root !== first?.root);
+    return chainDocs(first ? [first, ...more] : more);
+  };
   if (explicit) {
     const src = fromRoot(resolve(explicit), `--docs ${explicit}`);
     if (!src) throw new Error(`--docs ${explicit}: no Documentation/ folder there`);
-    return src;
+    return further(src);
   }
   const env = process.env.MMSPEC_DOCS;
   if (env) {
     const src = fromRoot(resolve(env), `MMSPEC_DOCS=${env}`);
     if (!src) throw new Error(`MMSPEC_DOCS=${env}: no Documentation/ folder there`);
-    return src;
+    return further(src);
   }
-  return fromRoot(resolve(projectRoot(), '..', 'shared', 'docs', 'linux'), '../shared/docs/linux') ?? fromRoot(DEBIAN_DOCS, DEBIAN_DOCS);
+  return further(fromRoot(resolve(projectRoot(), '..', 'shared', 'docs', 'linux'), '../shared/docs/linux'));
 }

@@ -11,8 +11,13 @@ const COMPILED = import.meta.url.endsWith('.js');
 let tsx: Promise<void> | undefined;
 
 export async function importFile(file: string): Promise<unknown> {
-  if (COMPILED && /\.[cm]?tsx?$/.test(file)) await (tsx ??= registerTsx());
-  return import(pathToFileURL(file).href);
+  if (!COMPILED) return import(pathToFileURL(file).href);
+  if (/\.[cm]?tsx?$/.test(file)) await (tsx ??= registerTsx());
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  // What tsx adds to each import() of the sources it compiles, so the same here: a CommonJS module
+  // compiled from ESM (a .ts outside any "type": "module" package) is seen through its exports.
+  const d = mod.default;
+  return d && typeof d === 'object' && '__esModule' in d ? d : mod;
 }
 
 async function registerTsx(): Promise<void> {

@@ -12,7 +12,7 @@ import { DEFAULT_MODEL_KERNEL } from '../../oracle/core/kernel.ts';
 import { evaluate } from '../core/expr.ts';
 import { skipReason } from '../runner/run.ts';
 import { ajv } from '../spec/ajv.ts';
-import { mechanisms, type MechanismSpec } from '../spec/mechanisms.ts';
+import { hasObservationField, mechanisms, type MechanismSpec } from '../spec/mechanisms.ts';
 import type { LoadedScenario } from '../spec/tables.ts';
 import { ProcessTransport } from './exec.ts';
 import { check, ERROR_CODES, stepResultProblems } from './protocol.ts';
@@ -644,7 +644,7 @@ function observationProblems(spec: MechanismSpec, obs: Observation): string[] {
         : `${e.instancePath || '/'}: ${e.message}`,
     );
   }
-  return Object.keys(obs).filter((k) => !spec.observationFields.has(k)).map((k) => `/${k}: not a field of ${spec.name}'s observation`);
+  return Object.keys(obs).filter((k) => !hasObservationField(spec, k)).map((k) => `/${k}: not a field of ${spec.name}'s observation`);
 }
 
 const validators = new Map<string, ReturnType<typeof ajv.getSchema>>();

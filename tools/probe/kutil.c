@@ -140,15 +140,25 @@ static int knob_is(int k, const char *val) {
 }
 
 void knobs_restore(char saved[][KNOB_LEN]) {
-  /* A knob that zeroes another goes after it when it was the non-zero one. */
-  int last[MAX_KNOBS] = {0};
-  for (int k = 0; probe_knobs[k].name; k++) {
+  /* Pass 0: the `first` value of a knob whose group has anything to put back.
+   * Pass 1: the others in order; pass 2: a knob that zeroes another, after it
+   * when it was the non-zero one; pass 3: the `first` knobs' own values. */
+  int pass_of[MAX_KNOBS] = {0};
+  int busy[MAX_KNOBS] = {0}; /* by group: some knob of it differs from its saved value */
+  for (int k = 0; probe_knobs[k].name && k < MAX_KNOBS; k++) {
     int other = probe_knobs[k].zeroes ? knob_index(probe_knobs[k].zeroes) : -1;
-    if (other >= 0 && strcmp(saved[k], "0") && !strcmp(saved[other], "0")) last[k] = 1;
+    pass_of[k] = probe_knob_more[k].first[0] ? 3 : 1;
+    if (other >= 0 && strcmp(saved[k], "0") && !strcmp(saved[other], "0")) pass_of[k] = 2;
+    int g = probe_knob_more[k].group;
+    if (saved[k][0] && g >= 0 && g < MAX_KNOBS && !knob_is(k, saved[k])) busy[g] = 1;
   }
-  for (int pass = 0; pass < 2; pass++)
-    for (int k = 0; probe_knobs[k].name; k++) {
-      if (last[k] != pass) continue;
+  for (int k = 0; probe_knobs[k].name && k < MAX_KNOBS; k++) {
+    int g = probe_knob_more[k].group;
+    if (probe_knob_more[k].first[0] && saved[k][0] && g >= 0 && g < MAX_KNOBS && busy[g]) knob_write(k, probe_knob_more[k].first);
+  }
+  for (int pass = 1; pass <= 3; pass++)
+    for (int k = 0; probe_knobs[k].name && k < MAX_KNOBS; k++) {
+      if (pass_of[k] != pass || !saved[k][0]) continue;
       int other = probe_knobs[k].zeroes ? knob_index(probe_knobs[k].zeroes) : -1;
       /* Of a pair, write both when either differs: each write zeroes the other. */
       if (!knob_is(k, saved[k]) || (other >= 0 && !knob_is(other, saved[other]))) knob_write(k, saved[k]);

@@ -117,6 +117,7 @@ static void end_session(void) {
   }
   nprocs = 0;
   sess.open = 0;
+  if (knobs_saved && sess.mech && sess.mech->end) sess.mech->end();
   mounts_cleanup(sess_mnt);
   sess_mnt[0] = 0;
   restore_knobs();
@@ -178,10 +179,33 @@ static void respond(int has_id, long long id, const sbuf *result, const rpc_err 
 
 /* ---- observation ---- */
 
+static int proc_call(int k, const sbuf *msg, int fd, jval **reply, rpc_err *e);
+
+/* The mechanism's machine-wide fields, then each live session process's own
+ * (proc_observe), which it reports itself. */
 static void write_observation(sbuf *b) {
   int first = 1;
   sb_putc(b, '{');
   if (sess.mech) sess.mech->observe(b, &first);
+  for (int k = 0; sess.mech && sess.mech->proc_observe && k < nprocs; k++) {
+    if (!procs[k].alive) continue;
+    sbuf msg = {0};
+    sb_puts(&msg, "{\"op\":\"__observe\",\"args\":{\"proc\":");
+    sb_jstrz(&msg, procs[k].name);
+    sb_puts(&msg, "}}");
+    jval *reply = NULL;
+    rpc_err e = {0};
+    int rc = msg.oflow ? -1 : proc_call(k, &msg, -1, &reply, &e);
+    sb_free(&msg);
+    const jval *obs = rc ? NULL : json_get(reply, "obs");
+    for (const jval *m = obs && obs->t == J_OBJ ? obs->child : NULL; m; m = m->next) {
+      if (!first) sb_putc(b, ',');
+      first = 0;
+      sb_jstrz(b, m->key);
+      sb_putc(b, ':');
+      json_write(b, m);
+    }
+  }
   sb_putc(b, '}');
 }
 
@@ -554,6 +578,10 @@ long relay_committed_as(void) { return sess.baseline + sess.sum; }
 int relay_save_knobs(sbuf *res) {
   for (int k = 0; probe_knobs[k].name; k++) {
     int err = knob_read(k, knobs_orig[k], KNOB_LEN);
+    if (err == ENOENT && probe_knob_more[k].optional) {
+      knobs_orig[k][0] = 0; /* absent on this kernel: nothing to put back */
+      continue;
+    }
     if (err) {
       char why[200];
       snprintf(why, sizeof why, "cannot read %s: %s", probe_knobs[k].path, errno_name(err));

@@ -18,6 +18,7 @@
 #define PROBE_PAGE 4096UL   /* mmspec sizes are 4 KiB pages */
 #define PROBE_MSG_MAX 65536 /* largest message between the relay and a process */
 #define PROBE_NAME_MAX 63
+#define KNOB_FIRST_LEN 12
 
 /* ---- generated from the mechanisms' folders (registry.gen.c) ---- */
 
@@ -29,7 +30,18 @@ typedef struct {
   const char *path;
   const char *zeroes;
 } knob;
+/* More about each knob, in a table of its own (no pointers: nothing to relocate,
+ * so the program's writable memory does not grow with it). `first` (when not ""):
+ * written before the other knobs of its group (its mechanism) are put back, when
+ * any of them differs from its saved value; its own saved value then goes last.
+ * `optional`: a kernel may lack its file; it is then saved as "" and left alone. */
+typedef struct {
+  char first[KNOB_FIRST_LEN];
+  int optional;
+  int group;
+} knob_more;
 extern const knob probe_knobs[];   /* NULL-terminated, in restore order */
+extern const knob_more probe_knob_more[]; /* probe_knobs' entries, more */
 extern const char *const probe_fstypes[]; /* file systems sessions mount */
 extern const char *const probe_kconfig[]; /* config bits hello reports */
 
@@ -50,8 +62,8 @@ int knob_index(const char *name);
 /* Reads or writes a knob's file; 0 or an errno. Async-signal-safe. */
 int knob_read(int k, char *out, size_t outlen);
 int knob_write(int k, const char *val);
-/* Writes back every knob that differs from saved, in restore order.
- * Async-signal-safe. */
+/* Writes back every knob that differs from saved, in restore order (a knob
+ * saved as "" is absent on this kernel and skipped). Async-signal-safe. */
 void knobs_restore(char saved[][KNOB_LEN]);
 /* Where sessions make their mount points: $MMSPEC_HOST_STATE/mnt, default
  * /run/mmspec/mnt (no trailing slash). */
@@ -133,6 +145,8 @@ typedef struct {
   const char *ekind;   /* RES_ERROR: "invalid" | "unsupported" | "internal" */
   char emsg[256];
   int new_ctl;         /* fork: set (>= 0) in the child, which serves it */
+  const char *obs;     /* __observe: the process's observation members (proc_observe) */
+  size_t obs_len;
 } step_res;
 
 __attribute__((format(printf, 3, 4))) void res_error(step_res *r, const char *kind, const char *fmt, ...);
@@ -157,6 +171,8 @@ mapping *map_find(const char *name);
 mapping *need_map(const jval *args, step_res *r);
 mapping *map_add(const char *name, step_res *r);
 void map_remove(mapping *m);
+/* The process's named mappings in turn: the one after `after` (NULL: the first), or NULL. */
+mapping *map_each(mapping *after);
 /* Resolves {offset, pages} against m: offset defaults to 0, pages to the rest
  * of the mapping (default_rest) or to 1. The range must lie inside the mapping.
  * Byte offset and length out. */
@@ -184,6 +200,15 @@ typedef struct probe_mechanism {
   /* Session process: one step; 1 when op is one of the mechanism's. fork and
    * exit are the core's. */
   int (*op)(const char *op, const jval *args, step_res *r);
+  /* Relay (optional): the session's processes are gone (a session ending,
+   * closed or cut short by a signal): undo what they left in the kernel beyond
+   * the knobs, which are put back right after. Async-signal-safe. */
+  void (*end)(void);
+  /* Session process (optional): this process's own observation fields, as
+   * JSON object members ("key":value,...; no braces) in a buffer the
+   * mechanism owns, *len their length; proc is the process's name in the
+   * session. The relay adds every live process's fields to each observation. */
+  const char *(*proc_observe)(const char *proc, size_t *len);
 } probe_mechanism;
 
 extern const probe_mechanism *const probe_mechanisms[]; /* NULL-terminated */

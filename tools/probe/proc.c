@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -219,6 +221,12 @@ mapping *map_add(const char *name, step_res *r) {
       return &maps[k];
     }
   res_error(r, "unsupported", "more than %d mappings in one process", MAX_MAPS);
+  return NULL;
+}
+
+mapping *map_each(mapping *after) {
+  for (int k = after ? (int)(after - maps) + 1 : 0; k < MAX_MAPS; k++)
+    if (maps[k].used) return &maps[k];
   return NULL;
 }
 
@@ -431,6 +439,10 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     else r->own = own, r->has_own = 1;
     return;
   }
+  if (!strcmp(op, "__observe")) { /* this process's own observation fields, if its mechanism has any */
+    if (mech && mech->proc_observe) r->obs = mech->proc_observe(json_str(args, "proc"), &r->obs_len);
+    return;
+  }
   if (!strcmp(op, "fork")) {
     do_fork(fd, r);
     return;
@@ -446,7 +458,26 @@ __attribute__((noreturn)) static void orphaned(void) {
   _exit(0);
 }
 
+/* An __observe reply: {"ret":"ok","obs":{members}} in one record, the members
+ * sent from the mechanism's own buffer (txmem is too small for them). */
+static void reply_obs(const step_res *r) {
+  static const char head[] = "{\"ret\":\"ok\",\"obs\":{", tail[] = "}}";
+  struct iovec iov[3] = {{(void *)head, sizeof head - 1}, {(void *)r->obs, r->obs_len}, {(void *)tail, sizeof tail - 1}};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = iov;
+  mh.msg_iovlen = 3;
+  ssize_t k;
+  do k = sendmsg(ctl_fd, &mh, MSG_NOSIGNAL);
+  while (k < 0 && errno == EINTR);
+  if (k < 0) orphaned(); /* the relay is gone */
+}
+
 static void reply(const step_res *r) {
+  if (r->kind == RES_OK && r->obs) {
+    reply_obs(r);
+    return;
+  }
   sbuf b;
   sb_init_fixed(&b, txmem, sizeof txmem);
   switch (r->kind) {

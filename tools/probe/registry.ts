@@ -6,7 +6,7 @@
 // Mechanisms kept elsewhere join through MMSPEC_MECHANISMS (tools/core/roots.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { globSync } from 'glob';
+import { filesInFolders } from '../core/files.ts';
 import { mechanismRoots } from '../core/roots.ts';
 
 export interface ProbeKnob {
@@ -15,6 +15,17 @@ export interface ProbeKnob {
   path: string;
   /** The knob writing this one sets to 0: of the pair, the non-zero one is restored last. */
   zeroes?: string;
+  /** A kernel may lack it (its file is missing): then it is neither saved nor restored. */
+  optional?: boolean;
+  /**
+   * Written to this knob before the other knobs of its mechanism are put back, when any of them
+   * (this one included) differs from its saved value; the knob's own saved value then goes last.
+   * For a switch that must be in a given state while the others are written (a daemon stopped
+   * and its work undone), and is put back once they are.
+   */
+  first?: string;
+  /** The mechanism declaring it (the registry fills it in): the group a `first` write covers. */
+  mechanism?: string;
 }
 
 export interface ProbeMechanism {
@@ -30,6 +41,9 @@ export interface ProbeMechanism {
   kernelConfig: string[];
 }
 
+/** Knobs the probe can save (MAX_KNOBS in probe.h). */
+const MAX_KNOBS = 32;
+
 /** Config bits every kernel report carries, whatever the mechanisms. */
 export const CORE_KCONFIG = ['CONFIG_NUMA', 'CONFIG_DEBUG_FS'];
 
@@ -40,7 +54,7 @@ export function probeMechanisms(): ProbeMechanism[] {
   if (cache?.key === roots.join(':')) return cache.list;
   const list: ProbeMechanism[] = [];
   for (const root of roots) {
-    for (const file of globSync('tools/probe/*/mechanism.json', { cwd: root }).sort()) {
+    for (const file of filesInFolders(root, 'tools/probe', 'mechanism.json')) {
       const path = join(root, file);
       let d: Record<string, unknown>;
       try {
@@ -64,14 +78,16 @@ export function probeMechanisms(): ProbeMechanism[] {
   return list;
 }
 
-/** Every knob a host run may write, in the order they are restored. */
+/** Every knob a host run may write, in the order they are restored (each with its mechanism). */
 export function allKnobs(): ProbeKnob[] {
-  return probeMechanisms().flatMap((m) => m.knobs);
+  return probeMechanisms().flatMap((m) => m.knobs.map((k) => ({ ...k, mechanism: m.name })));
 }
 
 /** The probe's generated table of mechanisms, knobs, mounted file systems and config bits (C). */
 export function registrySource(): string {
   const ms = probeMechanisms();
+  if (allKnobs().length > MAX_KNOBS) throw new Error(`the mechanisms declare ${allKnobs().length} knobs; the probe keeps at most ${MAX_KNOBS} (MAX_KNOBS in tools/probe/probe.h)`);
+  for (const k of allKnobs()) if ((k.first ?? '').length >= 12) throw new Error(`knob ${k.name}: a "first" value is at most 11 characters (KNOB_FIRST_LEN in tools/probe/probe.h)`);
   const str = (s: string | undefined) => (s === undefined ? 'NULL' : JSON.stringify(s));
   const kconfig = [...new Set([...CORE_KCONFIG, ...ms.flatMap((m) => m.kernelConfig)])];
   return [
@@ -82,6 +98,9 @@ export function registrySource(): string {
     'const knob probe_knobs[] = {',
     ...allKnobs().map((k) => `    {${str(k.name)}, ${str(k.path)}, ${str(k.zeroes)}},`),
     '    {NULL, NULL, NULL}};',
+    'const knob_more probe_knob_more[] = {',
+    ...allKnobs().map((k) => `    {${JSON.stringify(k.first ?? '')}, ${k.optional ? 1 : 0}, ${ms.findIndex((m) => m.name === k.mechanism)}},`),
+    '    {"", 0, -1}};',
     `const char *const probe_fstypes[] = {${[...new Set(ms.flatMap((m) => m.mounts))].map(str).concat('NULL').join(', ')}};`,
     `const char *const probe_kconfig[] = {${kconfig.map(str).concat('NULL').join(', ')}};`,
     '',

@@ -1,11 +1,16 @@
 // Compares one step's result with what the scenario expects: only the named fields,
 // with deltas taken from the scenario's start and expressions evaluated on the result.
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { evaluate } from '../core/expr.ts';
 import type { Observation, StepResult } from '../impl/types.ts';
 import type { Step } from '../spec/tables.ts';
 
 type Expect = NonNullable<Step['expect']>;
+
+// The diff library, loaded on the first diff: a run where every step matches does without it.
+const require = createRequire(import.meta.url);
+let diffLib: typeof import('diff') | undefined;
+const diffLibrary = () => (diffLib ??= require('diff') as typeof import('diff'));
 
 export interface Comparison {
   ok: boolean;
@@ -52,7 +57,7 @@ export function compareStep(expect: Expect | undefined, result: StepResult, star
 /** A unified diff of expected vs observed, the named fields only. */
 export function diffText(c: Comparison, header: string): string {
   const fmt = (o: Record<string, unknown>) => `${JSON.stringify(o, null, 2)}\n`;
-  return createTwoFilesPatch('expected', 'observed', fmt(c.expected), fmt(c.observed), header, '', { context: 20 })
+  return diffLibrary().createTwoFilesPatch('expected', 'observed', fmt(c.expected), fmt(c.observed), header, '', { context: 20 })
     .split('\n')
     .slice(1) // drop the "Index:"/"=====" banner
     .filter((l) => !/^=+$/.test(l))

@@ -1,10 +1,10 @@
 // One ajv instance for every schema of the project (draft 2020-12).
 //
 // A compiled build (dist/, tools/bin/build.js) carries this project's schemas compiled ahead —
-// ajv standalone code in dist/validators.cjs, one validator per schema and per $defs entry, made
-// with the same options — and `ajv` hands those out for the schemas added to it. ajv itself is
-// loaded, and a schema compiled, only for what the build does not hold: a mechanism of another
-// root (MMSPEC_MECHANISMS), a ref other than a $defs entry, the sources run through tsx.
+// ajv standalone code in dist/validators/, a file per schema, made with the same options (verbose
+// errors included) — and `ajv` hands those out for the schemas added to it. ajv itself is loaded,
+// and a schema compiled, only for what the build does not hold: a mechanism of another root
+// (MMSPEC_MECHANISMS), a ref not compiled ahead (precompiledRefs), the sources run through tsx.
 import { createRequire } from 'node:module';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnySchema, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
@@ -26,17 +26,29 @@ export function createAjv(extra: Options = {}): Ajv2020 {
   return a;
 }
 
-/** The refs compiled ahead for a schema: the schema itself and each of its $defs. */
+/**
+ * The refs the build compiles ahead for a schema: those the project asks ajv for — a mechanism's
+ * config and op arguments, every $defs type of the protocol, the table schema itself.
+ */
 export function precompiledRefs(schema: AnySchemaObject): string[] {
   const id = String(schema.$id);
-  return [id, ...Object.keys((schema.$defs as Record<string, unknown> | undefined) ?? {}).map((d) => `${id}#/$defs/${d}`)];
+  const props = schema.properties as { config?: { $ref?: string }; ops?: { properties?: Record<string, { $ref?: string }> } } | undefined;
+  if (schema['x-layers']) {
+    const refs = [props?.config?.$ref, ...Object.values(props?.ops?.properties ?? {}).map((o) => o.$ref)];
+    return [...new Set(refs.filter((r): r is string => typeof r === 'string' && r.startsWith('#')))].map((r) => `${id}${r}`);
+  }
+  if (schema.$defs && !schema.type) return Object.keys(schema.$defs as object).map((d) => `${id}#/$defs/${d}`);
+  return [id];
 }
 
-/** The build's validators (dist/validators.cjs), when this module runs compiled; else none. */
-function loadPrecompiled(): Record<string, ValidateFunction> {
+/** The build's file of one schema's validators, under dist/validators/. */
+export const precompiledFile = (id: string): string => `${id.replace(/[^A-Za-z0-9_-]+/g, '_')}.cjs`;
+
+/** The build's validators of one schema (dist/validators/*.cjs), when this module runs compiled; else none. */
+function loadPrecompiled(id: string): Record<string, ValidateFunction> {
   if (!import.meta.url.endsWith('.js')) return {};
   try {
-    return require('../../validators.cjs') as Record<string, ValidateFunction>;
+    return require(`../../validators/${precompiledFile(id)}`) as Record<string, ValidateFunction>;
   } catch {
     return {};
   }
@@ -46,7 +58,7 @@ class ProjectAjv {
   #instance: Ajv2020 | undefined;
   #pending: AnySchema[] = [];
   #ids = new Set<string>();
-  #precompiled: Record<string, ValidateFunction> | undefined;
+  #precompiled = new Map<string, Record<string, ValidateFunction>>();
 
   /** The ajv instance itself, made (with every schema added so far) on first need. */
   get instance(): Ajv2020 {
@@ -81,10 +93,12 @@ class ProjectAjv {
 
   /** The validator compiled ahead for ref, when its schema was added and the build holds it. */
   #ahead(ref: string): ValidateFunction | undefined {
-    if (!this.#ids.has(ref.split('#')[0]!)) return undefined;
-    this.#precompiled ??= loadPrecompiled();
-    const key = ref.endsWith('#') ? ref.slice(0, -1) : ref;
-    const v = this.#precompiled[key];
+    const id = ref.split('#')[0]!;
+    if (!this.#ids.has(id)) return undefined;
+    let file = this.#precompiled.get(id);
+    if (!file) this.#precompiled.set(id, (file = loadPrecompiled(id)));
+    const key = ref.endsWith('#') ? id : ref;
+    const v = file[key];
     // A standalone function has no .schema: what reads it gets the schema's own.
     if (v && !Object.hasOwn(v, 'schema')) Object.defineProperty(v, 'schema', { configurable: true, get: () => this.instance.getSchema(key)?.schema });
     return v;

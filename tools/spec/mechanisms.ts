@@ -1,7 +1,8 @@
 // Mechanism schemas (spec/mechanisms/<name>/mechanism.schema.json): config, ops with their
 // arguments and layers, and observation fields. Tables are checked against them.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { filesInFolders } from '../core/files.ts';
 import { mechanismRoots } from '../core/roots.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 
@@ -20,6 +21,11 @@ export interface MechanismSpec {
   validateConfig: ValidateFunction;
   ops: Map<string, OpSpec>;
   observationFields: Set<string>;
+  /**
+   * Observation fields named by pattern (the observation's patternProperties): fields of each
+   * process or mapping, named after it ("main.a.present").
+   */
+  observationPatterns: RegExp[];
   /** Observation fields other processes move too (x-machine-wide): compared as changes. */
   machineWide: Set<string>;
   /** Facts config.machine accepts that an observation also reports: how a model is set up as a kernel was. */
@@ -39,7 +45,12 @@ interface MechanismSchema {
   'x-layers': Record<string, Layer>;
   'x-machine-wide'?: string[];
   'x-machine-dependent'?: string[];
-  $defs: Record<string, { properties?: Record<string, { $ref?: string; properties?: Record<string, unknown> }> }>;
+  $defs: Record<string, { properties?: Record<string, { $ref?: string; properties?: Record<string, unknown> }>; patternProperties?: Record<string, unknown> }>;
+}
+
+/** Whether a mechanism's observation has a field of this name (fixed, or matching one of its patterns). */
+export function hasObservationField(spec: Pick<MechanismSpec, 'observationFields' | 'observationPatterns'>, name: string): boolean {
+  return spec.observationFields.has(name) || spec.observationPatterns.some((p) => p.test(name));
 }
 
 let cache: Map<string, MechanismSpec> | undefined;
@@ -51,7 +62,7 @@ export function mechanisms(): Map<string, MechanismSpec> {
   if (cache && cacheKey === roots.join(':')) return cache;
   cache = new Map();
   cacheKey = roots.join(':');
-  for (const root of roots) for (const rel of schemaFiles(root)) {
+  for (const root of roots) for (const rel of filesInFolders(root, 'spec/mechanisms', 'mechanism.schema.json')) {
     const name = rel.split('/')[2]!;
     const schema = JSON.parse(readFileSync(join(root, rel), 'utf8')) as MechanismSchema;
     if (!ajv.hasSchema(schema.$id)) ajv.addSchema(schema);
@@ -64,6 +75,7 @@ export function mechanisms(): Map<string, MechanismSpec> {
     }
     const obsDef = schema.properties.observation.$ref.replace('#/$defs/', '');
     const observationFields = new Set(Object.keys(schema.$defs[obsDef]?.properties ?? {}));
+    const observationPatterns = Object.keys(schema.$defs[obsDef]?.patternProperties ?? {}).map((p) => new RegExp(p, 'u'));
     const configDef = schema.$defs[schema.properties.config.$ref.replace('#/$defs/', '')];
     const machine = configDef?.properties?.machine;
     const machineProps = machine?.$ref ? schema.$defs[machine.$ref.replace('#/$defs/', '')]?.properties : machine?.properties;
@@ -74,20 +86,11 @@ export function mechanisms(): Map<string, MechanismSpec> {
       validateConfig: ref(schema.properties.config.$ref),
       ops,
       observationFields,
+      observationPatterns,
       machineWide: new Set(schema['x-machine-wide'] ?? []),
       machineDependent: new Set(schema['x-machine-dependent'] ?? []),
       machineFacts: new Set(Object.keys(machineProps ?? {}).filter((f) => observationFields.has(f))),
     });
   }
   return cache;
-}
-
-/** spec/mechanisms/<name>/mechanism.schema.json under root, relative to it, in order. */
-function schemaFiles(root: string): string[] {
-  const dir = join(root, 'spec', 'mechanisms');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => !name.startsWith('.') && existsSync(join(dir, name, 'mechanism.schema.json')))
-    .map((name) => `spec/mechanisms/${name}/mechanism.schema.json`)
-    .sort();
 }

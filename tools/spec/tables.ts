@@ -3,11 +3,12 @@
 // Every problem is reported with file, scenario id, step index and JSON path.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { globSync } from 'glob';
 import { projectRoot } from '../paths.ts';
 import { mechanismRoots } from '../core/roots.ts';
+import { filesUnder } from '../core/files.ts';
 import { ajv, describeErrors } from './ajv.ts';
-import { mechanisms, type MechanismSpec } from './mechanisms.ts';
+import { CheckedTables } from './checked.ts';
+import { hasObservationField, mechanisms, type MechanismSpec } from './mechanisms.ts';
 import { namesIn, ExprError } from '../core/expr.ts';
 import type { ScenarioTable, Scenario, Step, KnownDivergence } from '../../spec/types/table.ts';
 import tableSchema from '../../spec/schemas/table.schema.json' with { type: 'json' };
@@ -44,7 +45,7 @@ export class TableError extends Error {
   }
 }
 
-const validateTable = ajv.compile(tableSchema);
+let tableValidator: ReturnType<typeof ajv.compile> | undefined;
 
 export function tablesDir(): string {
   return join(projectRoot(), 'spec', 'tables');
@@ -67,21 +68,26 @@ export function tablesFrom(o: { tables?: string[]; specTables?: boolean }): stri
 export function loadScenarios(dir: string | string[] = specTableDirs()): LoadedScenario[] {
   const problems: TableProblem[] = [];
   const scenarios: LoadedScenario[] = [];
+  const checked = CheckedTables.open();
   for (const d of Array.isArray(dir) ? dir : [dir]) {
     if (!existsSync(d)) {
       problems.push({ file: d, path: '', message: 'no such folder' });
       continue;
     }
-    const files = statSync(d).isFile() ? [basename(d)] : globSync('**/*.json', { cwd: d }).sort();
+    const files = statSync(d).isFile() ? [basename(d)] : filesUnder(d, '.json');
     const base = statSync(d).isFile() ? dirname(d) : d;
     if (files.length === 0) problems.push({ file: d, path: '', message: 'no scenario tables (*.json) found' });
     for (const rel of files) {
       const abs = join(base, rel);
       const file = abs.startsWith(`${projectRoot()}/`) ? relative(projectRoot(), abs) : abs;
-      const loaded = loadTableFile(join(base, rel), file, problems);
+      const before = checked?.stamp(abs) ?? null;
+      const count = problems.length;
+      const loaded = loadTableFile(abs, file, problems, () => !!checked?.isClean(abs, before));
       if (loaded) scenarios.push(...loaded);
+      if (loaded && problems.length === count) checked?.found(abs, before);
     }
   }
+  checked?.save();
   const seen = new Map<string, string>();
   for (const s of scenarios) {
     const prev = seen.get(s.id);
@@ -92,7 +98,8 @@ export function loadScenarios(dir: string | string[] = specTableDirs()): LoadedS
   return scenarios;
 }
 
-function loadTableFile(path: string, file: string, problems: TableProblem[]): LoadedScenario[] | null {
+/** A table's scenarios, or null; its problems are added to problems. Asked after reading, foundClean lets the checks be skipped. */
+function loadTableFile(path: string, file: string, problems: TableProblem[], foundClean?: () => boolean): LoadedScenario[] | null {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
@@ -100,6 +107,11 @@ function loadTableFile(path: string, file: string, problems: TableProblem[]): Lo
     problems.push({ file, path: '', message: `not valid JSON: ${(e as Error).message}` });
     return null;
   }
+  if (foundClean?.()) {
+    const table = data as ScenarioTable;
+    return table.scenarios.map((s) => ({ ...s, mechanism: table.mechanism, file, doc: table.doc }));
+  }
+  const validateTable = (tableValidator ??= ajv.compile(tableSchema));
   const broken = new Set<number>();
   const valid = validateTable(data);
   if (!valid) {
@@ -148,7 +160,7 @@ function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems:
   if (!mech.validateConfig(s.config ?? {})) {
     for (const line of describeErrors(mech.validateConfig.errors, '/config')) atLine(line);
   }
-  const fields = mech.observationFields;
+  const fields = { has: (f: string) => hasObservationField(mech, f) };
   const checkNames = (expr: string, path: string, step?: number) => {
     try {
       for (const name of namesIn(expr)) {
@@ -180,7 +192,7 @@ function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems:
       if (v && typeof v === 'object' && 'expr' in v) checkNames(String((v as { expr: unknown }).expr), `/args/${k}/expr`, i);
     }
     for (const [k, v] of Object.entries(step.expect?.observe ?? {})) {
-      if (!fields.has(k)) at(`/expect/observe/${k}`, `unknown ${mech.name} observation (known: ${[...fields].join(', ')})`, i);
+      if (!fields.has(k)) at(`/expect/observe/${k}`, `unknown ${mech.name} observation (known: ${[...mech.observationFields, ...mech.observationPatterns.map((p) => `/${p.source}/`)].join(', ')})`, i);
       if (v && typeof v === 'object' && 'expr' in v) checkNames(v.expr, `/expect/observe/${k}/expr`, i);
     }
   });
