@@ -81,7 +81,7 @@ export interface ImplementationInfo {
    */
   kernel: string | null;
   /**
-   * Relevant kernel config bits, e.g. CONFIG_KSM: 'y'.
+   * Relevant kernel config bits, e.g. CONFIG_NUMA: 'y'.
    */
   config?: {
     [k: string]: (string | boolean | number) | undefined;

@@ -6,7 +6,7 @@
  */
 export type MechanismName = string;
 /**
- * a document path such as Documentation/mm/overcommit-accounting.rst
+ * a document path such as Documentation/mm/<name>.rst
  *
  * This interface was referenced by `ScenarioTable`'s JSON-Schema
  * via the `definition` "DocPath".
@@ -93,7 +93,7 @@ export interface Scenario {
  */
 export interface Cite {
   /**
-   * a document path such as Documentation/mm/overcommit-accounting.rst
+   * a document path such as Documentation/mm/<name>.rst
    */
   doc?: string;
   section: string;

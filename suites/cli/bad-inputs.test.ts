@@ -47,7 +47,7 @@ const CASES: Case[] = [
   // run flags
   { why: 'a --kernel that is no release', args: ['run', '--kernel', 'abc'], code: 2, says: /--kernel 'abc' is not a kernel release/ },
   { why: 'a --kernel no scenario applies to: nothing ran', args: ['run', '--kernel', '2.6', '--no-spec-tables', '--tables', tables(smallTable({ kernels: '>=5.0' }))], code: 1, says: /nothing ran: 1 scenario skipped/ },
-  { why: 'an unknown mechanism', args: ['run', '--mechanism', 'ksmx'], code: 2, says: /unknown mechanism 'ksmx' \(known: / },
+  { why: 'an unknown mechanism', args: ['run', '--mechanism', 'nosuchmech'], code: 2, says: /unknown mechanism 'nosuchmech' \(known: / },
   { why: 'a filter matching nothing', args: ['run', '--filter', 'nomatch.*'], code: 2, says: /no scenario matches --filter nomatch\.\*/ },
   { why: 'an unknown reporter', args: ['run', '--reporter', 'xml'], code: 2, says: /argument 'xml' is invalid/ },
   { why: '--output into a missing folder', args: ['run', '--reporter', 'json', '--output', '/nonexistent-dir/x.json'], code: 2, says: /the folder \/nonexistent-dir does not exist/ },
@@ -69,14 +69,14 @@ const CASES: Case[] = [
   { why: 'a row with an unknown op', args: ['list', '--no-spec-tables', '--tables', tables(smallTable({ steps: [{ ...row.steps[0], op: 'no_such_op' }] }))], code: 2, says: /step 0: \/op: unknown .* op 'no_such_op'/ },
   { why: 'a table of an unknown mechanism', args: ['list', '--no-spec-tables', '--tables', tables({ ...smallTable(), mechanism: 'nosuch' })], code: 2, says: /\/mechanism: unknown mechanism 'nosuch'/ },
   // list, explain, cite
-  { why: 'list of an unknown mechanism', args: ['list', '--mechanism', 'ksmx'], code: 2, says: /unknown mechanism 'ksmx'/ },
+  { why: 'list of an unknown mechanism', args: ['list', '--mechanism', 'nosuchmech'], code: 2, says: /unknown mechanism 'nosuchmech'/ },
   { why: 'list of an unknown level', args: ['list', '--level', 'bogus'], code: 2, says: /argument 'bogus' is invalid/ },
   { why: 'explain of an unknown scenario', args: ['explain', 'no.such.scenario'], code: 2, says: /no scenario 'no\.such\.scenario'/ },
   { why: 'explain as a kernel that is no release', args: ['explain', row.id, '--kernel', 'abc'], code: 2, says: /--kernel 'abc' is not a kernel release/ },
   { why: 'cite with a --docs folder that does not exist', args: ['cite', '--docs', '/nonexistent-docs'], code: 2, says: /--docs \/nonexistent-docs: no Documentation\/ folder there/ },
   // fuzz and kernels
   { why: 'fuzz --report into a missing folder', args: ['fuzz', '--report', '/nonexistent-dir/f.json'], code: 2, says: /--report \/nonexistent-dir\/f\.json: the folder \/nonexistent-dir does not exist/ },
-  { why: 'fuzz of an unknown mechanism', args: ['fuzz', '--mechanism', 'ksmx'], code: 2, says: /unknown mechanism 'ksmx'/ },
+  { why: 'fuzz of an unknown mechanism', args: ['fuzz', '--mechanism', 'nosuchmech'], code: 2, says: /unknown mechanism 'nosuchmech'/ },
   { why: 'fuzz --count 0', args: ['fuzz', '--mechanism', EXAMPLE, '--count', '0'], code: 2, says: /--count must be an integer of at least 1, not '0'/ },
   { why: 'fuzz --length backwards', args: ['fuzz', '--mechanism', EXAMPLE, '--length', '5-2'], code: 2, says: /--length 5-2: the range must go from small to large/ },
   { why: 'fuzz --seed -1', args: ['fuzz', '--mechanism', EXAMPLE, '--seed', '-1'], code: 2, says: /--seed must be an integer of at least 0, not '-1'/ },

@@ -32,7 +32,7 @@ describe('exec: the oracle served over the line protocol', () => {
       JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'launch', params: {} }),
       JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'open', params: { mechanism: EXAMPLE, config: { watermark_scale_factor: 3001 } } }),
       JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'step', params: { session: 'nope', step: { op: 'set_scale', args: { value: 100 } } } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'open', params: { mechanism: 'ksm', config: {} } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'open', params: { mechanism: 'nosuchmech', config: {} } }),
     ];
     const r = spawnSync(process.execPath, [MMSPEC, 'serve'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', cwd: ROOT });
     const replies = r.stdout.trim().split('\n').map((l) => JSON.parse(l));

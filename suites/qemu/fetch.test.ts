@@ -343,7 +343,7 @@ describe('--release pinning', () => {
 });
 
 describe('the QEMU guest', () => {
-  it('keeps its RAM out of the host\'s KSM', () => {
+  it('keeps its RAM out of the host\'s same-page merging', () => {
     const args = qemuArgs({ kernel: 'k', initrd: 'i', consoleLog: 'c', accel: 'tcg' });
     expect(args[args.indexOf('-machine') + 1]).toMatch(/(^|,)mem-merge=off(,|$)/);
     for (const [i, a] of args.entries()) if (a.startsWith('memory-backend-ram')) expect(args[i]).toMatch(/,merge=off(,|$)/);

@@ -111,7 +111,7 @@ describe('mmspec run', () => {
 
   it('refuses unknown implementations and mechanisms clearly', () => {
     expect(cli(['run', '--impl', 'qemu-ish'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown implementation 'qemu-ish'") });
-    expect(cli(['run', '--mechanism', 'ksmm'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown mechanism 'ksmm'") });
+    expect(cli(['run', '--mechanism', 'nosuchmech'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown mechanism 'nosuchmech'") });
     expect(cli(['run', '--filter', 'zzz.*'])).toMatchObject({ code: 2, stderr: expect.stringContaining('no scenario matches') });
   });
 

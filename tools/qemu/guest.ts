@@ -78,7 +78,7 @@ export function qemuArgs(o: {
 }): string[] {
   const esc = (p: string) => p.replaceAll(',', ',,'); // QEMU option values double their commas
   return [
-    // mem-merge=off: the guest's RAM is not madvise(MADV_MERGEABLE)d, so the host's KSM leaves it
+    // mem-merge=off: the guest's RAM is not madvise(MADV_MERGEABLE)d, so the host's same-page merging leaves it
     // alone (the machine property is the default of every memory backend; merge=off says it again).
     '-machine', 'mem-merge=off',
     '-accel', o.accel,

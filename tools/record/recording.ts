@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { globSync } from 'glob';
 import { projectRoot } from '../paths.ts';
+import { CORE_KCONFIG, probeMechanisms } from '../probe/registry.ts';
 import type { ImplementationInfo, Observation, StepRequest, StepResult } from '../impl/types.ts';
 import type { Attempt, RunSummary } from '../runner/run.ts';
 import type { LoadedScenario } from '../spec/tables.ts';
@@ -69,7 +70,7 @@ export function writeRecordings(summary: RunSummary, scenarios: LoadedScenario[]
   for (const [mechanism, recs] of byMech) {
     const dir = join(recordingsDir(), release);
     mkdirSync(dir, { recursive: true });
-    const rec: Recording = { kernel: release, mechanism, implementation: summary.implementation, recorded: when.toISOString(), command: command(mechanism), scenarios: recs };
+    const rec: Recording = { kernel: release, mechanism, implementation: about(summary.implementation, mechanism), recorded: when.toISOString(), command: command(mechanism), scenarios: recs };
     const file = join(dir, `${mechanism}.json`);
     writeFileSync(file, `${JSON.stringify(rec, null, 1)}\n`);
     files.push(file);
@@ -81,4 +82,17 @@ export function loadRecordings(): { file: string; rec: Recording }[] {
   return globSync('*/*.json', { cwd: recordingsDir() })
     .sort()
     .map((f) => ({ file: `fixtures/kernels/${f}`, rec: JSON.parse(readFileSync(join(recordingsDir(), f), 'utf8')) as Recording }));
+}
+
+/**
+ * What a recording keeps of the kernel's self-description: the mechanism and those it uses,
+ * and the config bits they (or every mechanism) care about; a recording names nothing else.
+ */
+function about(info: ImplementationInfo, mechanism: string): ImplementationInfo {
+  const probe = probeMechanisms();
+  const own = probe.find((m) => m.name === mechanism);
+  const related = new Set([mechanism, ...(own?.uses ?? []), ...probe.filter((m) => m.uses.includes(mechanism)).map((m) => m.name)]);
+  const bits = new Set([...CORE_KCONFIG, ...probe.filter((m) => related.has(m.name)).flatMap((m) => m.kernelConfig)]);
+  const config = info.config ? Object.fromEntries(Object.entries(info.config).filter(([k]) => bits.has(k))) : undefined;
+  return { ...info, mechanisms: info.mechanisms.filter((m) => related.has(m)), ...(config ? { config } : {}) };
 }
