@@ -583,7 +583,7 @@ export class KsmModel implements MechanismModel {
   }
 
   /** break_ksm: a KSM page (or, where counted, a KSM-placed zero page) is replaced by a private copy. */
-  private breakKsm(mm: Mm, v: VPage): void {
+  protected breakKsm(mm: Mm, v: VPage): void {
     const pte = v.pte;
     if (!pte) return;
     if ('frame' in pte) {
@@ -978,7 +978,7 @@ export class KsmModel implements MechanismModel {
 
   // ---------------------------------------------------------------- trees
 
-  private candidate(n: StableNode, more = 0): boolean {
+  protected candidate(n: StableNode, more = 0): boolean {
     return n.len > 0 && n.len + more < this.knobs.max_page_sharing;
   }
 
