@@ -71,6 +71,16 @@ export class OvercommitModel implements MechanismModel {
     return this.machine.Hugepagesize / PAGE_KB;
   }
 
+  /** The process facts a real kernel's probe measures at open, as this machine has them. */
+  private get processFacts(): Observation {
+    const m = this.machine;
+    const facts: Observation = {};
+    if (m.process_vm_kb !== undefined) facts.process_vm_kb = m.process_vm_kb;
+    if (m.process_accounted_kb !== undefined) facts.process_accounted_kb = m.process_accounted_kb;
+    if (m.process_accounted_low_kb !== undefined) facts.process_accounted_low_kb = m.process_accounted_low_kb;
+    return facts;
+  }
+
   observe(): Observation {
     const s = this.sysctl;
     const h = this.huge.observe();
@@ -91,6 +101,7 @@ export class OvercommitModel implements MechanismModel {
       admin_reserve_kbytes: s.admin_reserve_kbytes,
       vm_committed_as_count: this.committed.count,
       vm_committed_as_batch: this.committed.batch,
+      ...this.processFacts,
     };
   }
 

@@ -622,6 +622,16 @@ int relay_spawn(const char *params, rpc_err *e) {
   return 0;
 }
 
+int relay_main_call(const char *op, jval **reply, rpc_err *e) {
+  sbuf msg = {0};
+  sb_puts(&msg, "{\"op\":");
+  sb_jstrz(&msg, op);
+  sb_puts(&msg, ",\"args\":{}}");
+  int rc = msg.oflow ? fail(e, "internal", "out of memory") : proc_call(0, &msg, -1, reply, e);
+  sb_free(&msg);
+  return rc;
+}
+
 int relay_open_session(sbuf *res) {
   sess.open = 1;
   sess.sum = 0;

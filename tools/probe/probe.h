@@ -114,6 +114,9 @@ int relay_open_session(sbuf *res);
 void relay_end_session(void);
 /* The prefix of the session's mount points, "" when none is open. */
 const char *relay_mount_prefix(void);
+/* Asks the session's main process an internal question ({"op":op,"args":{}});
+ * 0 and its reply (valid until the next call), or -1 with e filled. */
+int relay_main_call(const char *op, jval **reply, rpc_err *e);
 /* Committed_AS as the session measures it: at open plus each step's own change. */
 long relay_committed_as(void);
 /* Serving a device (a QEMU guest, a disposable machine) rather than stdin. */
@@ -139,6 +142,8 @@ typedef struct {
   long delta;          /* Committed_AS kB, measured around the syscall */
   long long pid;       /* fork: the child's pid (0: none) */
   long own;            /* __own: the probe's own accountable memory (kB) */
+  long own_low;        /* __own: of it, the part below the heap's end (kB) */
+  long vm;             /* __own: the process's VmSize (kB) */
   int has_own;
   long long value;     /* the step result's value */
   int has_value;

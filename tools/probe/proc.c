@@ -306,7 +306,7 @@ static char smaps_line[256]; /* lines are cut here: only a header's addresses an
 
 /* One line of /proc/self/smaps; vs and ve hold the current VMA's range. */
 static void smaps_take(const char *line, int for_fork, uintptr_t *vs, uintptr_t *ve, uintptr_t hs, uintptr_t he,
-                       uintptr_t *total) {
+                       uintptr_t *total, uintptr_t *low) {
   if ((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f')) { /* "start-end perms ..." */
     char *end;
     unsigned long a = strtoul(line, &end, 16), b = 0;
@@ -325,18 +325,25 @@ static void smaps_take(const char *line, int for_fork, uintptr_t *vs, uintptr_t 
     if (p - t == 2 && t[0] == 'd' && t[1] == 'c') dc = 1;
   }
   /* fork does not copy (nor charge) a VM_DONTCOPY VMA; exit gives back all. */
-  if (ac && !(for_fork && dc)) *total += (*ve - *vs) - scenario_bytes(*vs, *ve, hs, he);
+  if (ac && !(for_fork && dc)) {
+    uintptr_t own = (*ve - *vs) - scenario_bytes(*vs, *ve, hs, he);
+    *total += own;
+    /* Below the heap's end: the program's data and heap, which come before the scenario's
+     * mappings in address order (fork charges VMAs in that order). */
+    if (*vs < he) *low += own;
+  }
   *vs = *ve = 0;
 }
 
 /* The probe's own accountable memory in this process, in kB, or -1 with
- * errno. No malloc and no stdio: it changes nothing it measures. */
-static long own_kb(int for_fork) {
+ * errno; *low_kb: the part below the heap's end. No malloc and no stdio: it
+ * changes nothing it measures. */
+static long own_kb(int for_fork, long *low_kb) {
   uintptr_t cur = (uintptr_t)sbrk(0);
   uintptr_t hs = page_up(brk0), he = cur > brk0 ? page_up(cur) : hs;
   int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  uintptr_t vs = 0, ve = 0, total = 0;
+  uintptr_t vs = 0, ve = 0, total = 0, low = 0;
   size_t ll = 0;
   for (;;) {
     ssize_t k = read(fd, smaps_chunk, sizeof smaps_chunk);
@@ -355,16 +362,29 @@ static long own_kb(int for_fork) {
         continue;
       }
       smaps_line[ll] = 0;
-      smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total);
+      smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total, &low);
       ll = 0;
     }
   }
   close(fd);
   if (ll) {
     smaps_line[ll] = 0;
-    smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total);
+    smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total, &low);
   }
+  if (low_kb) *low_kb = (long)(low / 1024);
   return (long)(total / 1024);
+}
+
+/* VmSize from /proc/self/status in kB (the process's total_vm), or -1. */
+static long vm_size_kb(void) {
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t k = read(fd, smaps_chunk, sizeof smaps_chunk - 1);
+  close(fd);
+  if (k <= 0) return -1;
+  smaps_chunk[k] = 0;
+  const char *p = strstr(smaps_chunk, "\nVmSize:");
+  return p ? strtol(p + 9, NULL, 10) : -1;
 }
 
 /* ---- dispatch ---- */
@@ -376,7 +396,7 @@ static void do_fork(int fd, step_res *r) {
     res_error(r, "internal", "fork without a control socket for the child");
     return;
   }
-  long own = own_kb(1);
+  long own = own_kb(1, NULL);
   if (own < 0) {
     res_error(r, "internal", "reading /proc/self/smaps: %s", errno_name(errno));
     return;
@@ -434,9 +454,9 @@ static void dispatch(const jval *msg, int fd, step_res *r) {
     return;
   }
   if (!strcmp(op, "__own")) { /* before an exit step: what this process gives back beyond the scenario's */
-    long own = own_kb(0);
+    long low = 0, own = own_kb(0, &low);
     if (own < 0) res_error(r, "internal", "reading /proc/self/smaps: %s", errno_name(errno));
-    else r->own = own, r->has_own = 1;
+    else r->own = own, r->own_low = low, r->vm = vm_size_kb(), r->has_own = 1;
     return;
   }
   if (!strcmp(op, "__observe")) { /* this process's own observation fields, if its mechanism has any */
@@ -497,7 +517,7 @@ static void reply(const step_res *r) {
   }
   if (r->kind != RES_ERROR) {
     if (r->pid) sb_printf(&b, ",\"pid\":%lld", r->pid);
-    if (r->has_own) sb_printf(&b, ",\"own\":%ld", r->own);
+    if (r->has_own) sb_printf(&b, ",\"own\":%ld,\"own_low\":%ld,\"vm\":%ld", r->own, r->own_low, r->vm);
     if (r->has_value) sb_printf(&b, ",\"value\":%lld", r->value);
     sb_putc(&b, '}');
   }

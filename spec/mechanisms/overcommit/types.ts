@@ -119,7 +119,7 @@ export interface Machine {
    */
   transparent_hugepage?: 'always' | 'madvise' | 'never';
   /**
-   * A scenario process's own total_vm in kB before any step (the mode-2 user reserve reads total_vm/32). Default: the probe's (4504 on the host, 3360 in guests).
+   * A scenario process's own total_vm in kB before any step (the mode-2 user reserve reads total_vm/32). Default: the probe's (4504 on the host, 3464 in guests; the probe measures it at open and reports it as an observation).
    */
   process_vm_kb?: number;
   /**
@@ -176,6 +176,18 @@ export interface OvercommitObservation {
    * Internal: the per-CPU counter's batch, in pages.
    */
   vm_committed_as_batch?: number;
+  /**
+   * The scenario process's own size (VmSize) when the scenario started, before any step: the machine fact of the same name.
+   */
+  process_vm_kb?: number;
+  /**
+   * Its own VM_ACCOUNT memory then (smaps 'ac'): the machine fact of the same name.
+   */
+  process_accounted_kb?: number;
+  /**
+   * Of that, the part below its heap's end: the machine fact of the same name.
+   */
+  process_accounted_low_kb?: number;
 }
 /**
  * This interface was referenced by `Overcommit`'s JSON-Schema

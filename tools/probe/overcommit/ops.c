@@ -302,6 +302,9 @@ static int overcommit_op(const char *op, const jval *args, step_res *r) {
 
 /* ---- the relay: open and observe ---- */
 
+/* The session's main process at open (kB; -1: not known). */
+static long proc_vm_kb = -1, proc_acct_kb = -1, proc_acct_low_kb = -1;
+
 static int overcommit_open(const jval *cfg, sbuf *res, rpc_err *e) {
   /* Config fields that are knobs: the policy is always applied (its defaults
    * are part of every scenario), the others only when the config names them. */
@@ -351,6 +354,19 @@ static int overcommit_open(const jval *cfg, sbuf *res, rpc_err *e) {
   int rc = relay_spawn(params.p, e);
   sb_free(&params);
   if (rc) return -1;
+  /* The session process as it starts, before any step: its size and its own VM_ACCOUNT
+   * memory (and the part below the scenario's mappings), which mode 2's user reserve and a
+   * fork's charges depend on; reported with every observation. */
+  jval *own;
+  proc_vm_kb = proc_acct_kb = proc_acct_low_kb = -1;
+  if (relay_main_call("__own", &own, e)) {
+    relay_end_session();
+    return -1;
+  }
+  const jval *vm = json_get(own, "vm"), *acct = json_get(own, "own"), *low = json_get(own, "own_low");
+  if (vm && vm->t == J_NUM) proc_vm_kb = (long)vm->i;
+  if (acct && acct->t == J_NUM) proc_acct_kb = (long)acct->i;
+  if (low && low->t == J_NUM) proc_acct_low_kb = (long)low->i;
   for (int k = 0; k < N; k++)
     if (given[k] && relay_apply_knob(knobs[k], val[k] + (k == HUGE ? offset : 0), res)) return 0;
   return relay_open_session(res);
@@ -385,6 +401,9 @@ static void overcommit_observe(sbuf *b, int *first) {
     long v = strtol(val, &end, 10);
     if (end != val && !*end) obs_put(b, vm_keys[k], v, first);
   }
+  if (proc_vm_kb >= 0) obs_put(b, "process_vm_kb", proc_vm_kb, first);
+  if (proc_acct_kb >= 0) obs_put(b, "process_accounted_kb", proc_acct_kb, first);
+  if (proc_acct_low_kb >= 0) obs_put(b, "process_accounted_low_kb", proc_acct_low_kb, first);
 }
 
 const probe_mechanism overcommit_mechanism = {
