@@ -28,7 +28,9 @@ export function inRange(release: string, range: string): boolean {
     .every((part) => {
       const m = COMPARATOR.exec(part);
       if (!m) throw new Error(`bad kernel range '${range}': '${part}' is not a comparator like >=6.7`);
-      const c = compareVersions(v, parseVersion(m[2]!)!);
+      // A bound may name a major release alone ('>=7'): its missing parts are 0.
+      const [major = 0, minor = 0, patch = 0] = m[2]!.split('.').map(Number);
+      const c = compareVersions(v, [major, minor, patch]);
       switch (m[1]) {
         case '>=': return c >= 0;
         case '<=': return c <= 0;

@@ -37,6 +37,8 @@ describe('kernel versions', () => {
   it('test ranges with every comparator', () => {
     expect(inRange('6.1.0-56-amd64', '>=6.7')).toBe(false);
     expect(inRange('6.12.117+deb12-amd64', '>=6.7')).toBe(true);
+    // A bound may be a major release alone.
+    expect([inRange('7.2.13+deb14-amd64', '>=7'), inRange('6.18.44', '>=7'), inRange('7.0', '<7')]).toEqual([true, false, false]);
     expect(inRange('6.7', '>=5.2 <6.7')).toBe(false);
     expect(inRange('6.6.9', '>=5.2 <6.7')).toBe(true);
     expect(inRange('6.6', '=6.6')).toBe(true);
