@@ -1,6 +1,9 @@
 // A process's VMAs in address order and the named mappings steps refer to: what every
 // mechanism's model of a process shares. Addresses and sizes are in the mechanism's pages.
+// The VMAs live in a B-tree with a gap index (vma-tree.ts), so that a process holding tens
+// of thousands of them (the probe's guards stay after munmap) still costs O(log n) a step.
 import type { Extent } from './named.ts';
+import { VmaTree } from './vma-tree.ts';
 
 export interface Span {
   start: number;
@@ -10,77 +13,73 @@ export interface Span {
 }
 
 export abstract class AddressSpace<V extends Span> {
-  vmas: V[] = [];
+  private tree = new VmaTree<V>();
   maps = new Map<string, Extent>();
   /** Pages the VMAs cover (total_vm's share of them), kept as they come and go. */
   pages = 0;
 
-  /** Mappings are placed from `next` on, `gap` pages apart, so growth in place always has room. */
-  constructor(
-    protected next: number,
-    private readonly gap: number,
-  ) {}
-
   /** A VMA was split in two: the tail is a new VMA holding what the head holds. */
   protected abstract onSplit(tail: V): void;
 
-  place(pages: number): number {
-    const at = this.next;
-    this.next += Math.max(pages, 1) + this.gap;
-    return at;
+  /** Every VMA in address order: a copy, which steps may change the address space under. */
+  vmas(): V[] {
+    return this.tree.toArray();
   }
 
-  /** The index of the first VMA ending after page (VMAs are sorted and do not overlap). */
-  private firstEndingAfter(page: number): number {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.vmas[mid]!.end > page) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+  get vmaCount(): number {
+    return this.tree.size;
   }
 
   find(page: number): V | undefined {
-    const v = this.vmas[this.firstEndingAfter(page)];
+    const v = this.tree.findFrom(page);
     return v && v.start <= page ? v : undefined;
   }
 
   /** The first VMA ending after page (vma_find): the one holding it, or the next above it. */
   findFrom(page: number): V | undefined {
-    return this.vmas[this.firstEndingAfter(page)];
+    return this.tree.findFrom(page);
   }
 
   /** The VMAs meeting [start, end), in address order. */
   overlapping(start: number, end: number): V[] {
     const out: V[] = [];
-    for (let i = this.firstEndingAfter(start); i < this.vmas.length && this.vmas[i]!.start < end; i++) out.push(this.vmas[i]!);
+    const it = this.tree.iter(start);
+    for (let v = it.next(); v && v.start < end; v = it.next()) out.push(v);
     return out;
   }
 
   /** Pages of free address space right above v, up to the next VMA. */
   roomAfter(v: V): number {
-    const next = this.vmas[this.firstEndingAfter(v.end)];
+    const next = this.tree.findFrom(v.end);
     return next ? next.start - v.end : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * The top of the highest free gap below ceiling that holds need pages (between VMAs, or
+   * from 0 up to the lowest), or -1: vm_unmapped_area's top-down search, in O(log n).
+   */
+  protected highestGap(need: number, ceiling: number): number {
+    return this.tree.highestGap(need, ceiling);
+  }
+
+  /** Where the lowest VMA starts (undefined when there is none). */
+  protected get lowest(): number | undefined {
+    return this.tree.lowest;
+  }
+
   insert(v: V): void {
-    this.vmas.splice(this.firstEndingAfter(v.start), 0, v);
+    this.tree.insert(v);
     this.pages += v.end - v.start;
   }
 
   remove(v: V): void {
-    const i = this.vmas.indexOf(v);
-    if (i < 0) return;
-    this.vmas.splice(i, 1);
-    this.pages -= v.end - v.start;
+    if (this.tree.remove(v)) this.pages -= v.end - v.start;
   }
 
   /** Moves the end of a VMA in place (growth into the room above it). */
   resize(v: V, end: number): void {
     this.pages += end - v.end;
-    v.end = end;
+    this.tree.setEnd(v, end);
   }
 
   /** Splits VMAs at start and end and returns those inside [start, end). */
@@ -93,29 +92,40 @@ export abstract class AddressSpace<V extends Span> {
   /**
    * Merges neighbours that may merge (vma_merge) from the VMA holding or preceding `from` up
    * to the one following `to`: what the kernel tries after it changes a range's flags or maps
-   * something new next to other VMAs. `join` folds the second VMA into the first.
+   * something new next to other VMAs. `mayMerge` is told the range just changed; `join`
+   * folds the second VMA into the first.
    */
-  protected mergeAround(from: number, to: number, mayMerge: (a: V, b: V) => boolean, join: (a: V, b: V) => void): void {
-    for (let i = Math.max(0, this.firstEndingAfter(from) - 1); i + 1 < this.vmas.length; ) {
-      const a = this.vmas[i]!;
-      if (a.start > to) break;
-      const b = this.vmas[i + 1]!;
-      if (b.start > to || a.end < from || a.end !== b.start || !mayMerge(a, b)) {
-        i++;
+  protected mergeAround(
+    from: number,
+    to: number,
+    mayMerge: (a: V, b: V, from: number, to: number) => boolean,
+    join: (a: V, b: V) => void,
+  ): void {
+    // The VMAs that can take part: from the one before the first ending after `from`, while
+    // they start at or below `to`. Merging changes the tree, so they are taken first.
+    const it = this.tree.iter(from);
+    it.prev();
+    const run: V[] = [];
+    for (let v = it.next(); v && v.start <= to; v = it.next()) run.push(v);
+    let a = run[0];
+    for (let i = 1; i < run.length; i++) {
+      const b = run[i]!;
+      if (a!.end < from || a!.end !== b.start || !mayMerge(a!, b, from, to)) {
+        a = b;
         continue;
       }
-      join(a, b);
-      a.end = b.end;
-      this.vmas.splice(i + 1, 1);
+      // b is folded into a, which then meets the VMA after b.
+      join(a!, b);
+      this.tree.remove(b);
+      this.tree.setEnd(a!, b.end);
     }
   }
 
-  /** fork: the child gets these VMAs, copies of the named mappings and the placement cursor. */
+  /** fork: the child gets these VMAs (in address order) and copies of the named mappings. */
   protected forkInto<T extends AddressSpace<V>>(child: T, vmas: V[]): T {
-    child.vmas = vmas;
+    child.tree = VmaTree.from(vmas);
     child.pages = vmas.reduce((n, v) => n + v.end - v.start, 0);
     child.maps = new Map([...this.maps].map(([k, m]) => [k, { ...m }]));
-    child.next = this.next;
     return child;
   }
 

@@ -30,12 +30,14 @@ export class Behaviour {
   /** Switches that decided something so far (for explain and reports). */
   readonly used = new Set<string>();
   private readonly active = new Set<string>();
+  private readonly known = new Set<string>();
 
   constructor(
     readonly switches: readonly KernelSwitch[],
     readonly settings: SwitchSettings,
   ) {
     for (const s of switches) {
+      this.known.add(s.name);
       const forced = settings.force?.[s.name];
       const on = forced ?? (settings.kernel !== DOCUMENTED && inRange(settings.kernel, s.kernels));
       if (on) this.active.add(s.name);
@@ -44,7 +46,7 @@ export class Behaviour {
 
   /** Whether a switch is on; asking marks it as one that shaped the result. */
   on(name: string): boolean {
-    if (!this.switches.some((s) => s.name === name)) throw new Error(`unknown kernel behaviour switch '${name}'`);
+    if (!this.known.has(name)) throw new Error(`unknown kernel behaviour switch '${name}'`);
     const on = this.active.has(name);
     if (on) this.used.add(name);
     return on;

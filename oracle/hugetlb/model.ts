@@ -175,7 +175,7 @@ export class HugetlbModel implements MechanismModel {
   private zap(inode: Inode, from: number, to: number): void {
     const vmas: [Mm, Vma, number][] = [];
     let n = 0;
-    for (const mm of this.procs.values()) for (const v of mm.vmas) if (v.inode === inode) vmas.push([mm, v, n++]);
+    for (const mm of this.procs.values()) for (const v of mm.vmas()) if (v.inode === inode) vmas.push([mm, v, n++]);
     vmas.sort((x, y) => x[1].pgoff - y[1].pgoff || x[2] - y[2]);
     for (const [mm, v] of vmas) {
       const a = v.start + Math.max(0, from - v.pgoff);
@@ -256,7 +256,7 @@ export class HugetlbModel implements MechanismModel {
    */
   private unmapRefPrivate(owner: Vma, idx: number, page: HPage): void {
     for (const mm of this.procs.values()) {
-      for (const v of mm.vmas) {
+      for (const v of mm.vmas()) {
         if (v === owner || v.inode !== owner.inode || v.shared || v.owner) continue;
         if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
         const addr = v.start + (idx - v.pgoff);
@@ -448,7 +448,7 @@ export class HugetlbModel implements MechanismModel {
 
     exit(this: HugetlbModel, mm: Mm, _a: unknown, proc: string): Outcome {
       if (proc === 'main') throw new ImplError('invalid', 'the main process cannot exit; exit a forked child');
-      this.unmapVmas(mm, [...mm.vmas]);
+      this.unmapVmas(mm, mm.vmas());
       for (const name of mm.fds) {
         const f = mm.files.get(name)!;
         f.fds--;

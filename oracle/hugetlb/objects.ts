@@ -101,24 +101,16 @@ export class Mm extends AddressSpace<Vma> {
   /** The process's table of mount names, inherited at fork like the file table. */
   mounts = new Map<string, Mount>();
 
-  constructor() {
-    super(1 << 20, 1 << 20);
-  }
-
   /**
    * Top-down placement (the default mmap layout): the highest gap below mmap_base that fits,
    * so a new mapping can reuse a hole a munmap left, as the kernel places it. The search asks
    * for the length plus the alignment slack (a huge page less a base page): between huge-page
    * aligned hugetlb VMAs a gap of n pages takes a mapping of at most n - 1 pages, at its top.
    */
-  override place(pages: number): number {
-    let top = MMAP_TOP;
-    for (let i = this.vmas.length - 1; i >= 0; i--) {
-      const v = this.vmas[i]!;
-      if (v.end <= top && top - v.end >= pages + 1) return top - pages;
-      top = Math.min(top, v.start);
-    }
-    return top - pages;
+  place(pages: number): number {
+    const top = this.highestGap(pages + 1, MMAP_TOP);
+    // No gap fits: below the lowest VMA all the same.
+    return (top >= 0 ? top : Math.min(MMAP_TOP, this.lowest ?? MMAP_TOP)) - pages;
   }
 
   /** The pieces of a split private VMA share its reserve map. */
@@ -128,11 +120,17 @@ export class Mm extends AddressSpace<Vma> {
 
   /** fork: the child's copy; private VMAs lose their reserve map and flags (hugetlb_dup_vma_private). */
   copy(): Mm {
-    const kept = this.vmas.filter((v) => !v.dontcopy);
-    const child = this.forkInto(new Mm(), kept.map((v) => ({ ...v, resv: null, owner: false, unmapped: false })));
-    for (const v of child.vmas) v.inode.vmas++;
-    child.ptes = new Map([...this.ptes].filter(([addr]) => kept.some((v) => v.start <= addr && addr < v.end)));
-    for (const p of child.ptes.values()) p.mappers++;
+    const kept = this.vmas().filter((v) => !v.dontcopy);
+    const copies = kept.map((v) => ({ ...v, resv: null, owner: false, unmapped: false }));
+    const child = this.forkInto(new Mm(), copies);
+    for (const v of copies) v.inode.vmas++;
+    for (const [addr, page] of this.ptes) {
+      const v = this.find(addr);
+      if (v && !v.dontcopy) {
+        child.ptes.set(addr, page);
+        page.mappers++;
+      }
+    }
     child.fds = new Set(this.fds);
     child.files = new Map(this.files);
     child.mounts = new Map(this.mounts);

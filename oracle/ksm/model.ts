@@ -27,6 +27,8 @@ const RMAP_ITEM_SIZE = 64;
 const GAP = 512;
 /** Where a process's first mapping goes. */
 const BASE = 1 << 20;
+/** Pages a read fault on a shared mapping maps around it (fault_around_bytes, 64 KiB). */
+const FAULT_AROUND = 16;
 /** The prune interval below which lookups would prune depending on time (a model cannot). */
 const NEVER_PRUNE_MS = 60_000;
 
@@ -62,6 +64,7 @@ export interface VPage {
 export interface Vma {
   start: number;
   end: number;
+  mergeable: boolean;
   anon: number;
   /** Its anon_vma chain links a parent's too (a fork's copy): it merges with no anon_vma-less neighbour. */
   cloned: boolean;
@@ -302,7 +305,7 @@ export class KsmModel implements MechanismModel {
       const r: Region = {
         name: a.as, base: mm.next, pages: a.pages, shared,
         vp: Array.from({ length: a.pages }, () => ({ pte: null, mergeable })),
-        vmas: [{ start: 0, end: a.pages, anon: 0, cloned: false }],
+        vmas: [{ start: 0, end: a.pages, mergeable, anon: 0, cloned: false }],
         shm: shared ? Array.from({ length: a.pages }, () => null) : null,
       };
       mm.next += a.pages + GAP;
@@ -335,8 +338,20 @@ export class KsmModel implements MechanismModel {
       for (let i = from; i < to; i++) {
         const v = r.vp[i];
         if (!v) return SEGV;
-        // A read fault maps the zero page; shmem allocates a page instead.
-        if (!v.pte) v.pte = r.shm ? { frame: this.shmPage(r, i) } : { zero: true, ksm: false };
+        if (v.pte) continue;
+        if (!r.shm) {
+          v.pte = { zero: true, ksm: false }; // a read fault maps the zero page
+          continue;
+        }
+        // A read fault on shmem maps, around the page, the pages the object already has
+        // (fault-around: the 16-page block, within the VMA and the page table), then the page.
+        const from = Math.max(Math.floor(i / FAULT_AROUND) * FAULT_AROUND, vmaAt(r, i)!.start);
+        const to = Math.min(from + FAULT_AROUND, vmaAt(r, i)!.end, (Math.floor(i / 512) + 1) * 512);
+        for (let j = from; j < to; j++) {
+          const w = r.vp[j];
+          if (w && !w.pte && r.shm[j]) w.pte = { frame: this.shmPage(r, j) };
+        }
+        if (!v.pte) v.pte = { frame: this.shmPage(r, i) };
       }
       return OK;
     },
@@ -353,13 +368,11 @@ export class KsmModel implements MechanismModel {
         if (a.advice === 'mergeable') {
           if (v.mergeable || r.shared) continue; // shared mappings: the advice is ignored
           if (!mm.registered) this.enter(mm);
-          v.mergeable = true;
         } else if (v.mergeable) {
           this.breakKsm(mm, v);
-          v.mergeable = false;
         }
       }
-      fixVmas(r);
+      if (!r.shared) adviseVmas(r, from, to, a.advice === 'mergeable', this.behaviour.on('vma-anon-merge-either-way'));
       return hole ? errno('ENOMEM') : OK;
     },
 
@@ -371,7 +384,7 @@ export class KsmModel implements MechanismModel {
         this.unmapPte(mm, v);
         r.vp[i] = null;
       }
-      fixVmas(r);
+      unmapVmas(r, from, to);
       // The probe forgets a mapping unmapped whole.
       if (from === 0 && to === r.pages) mm.regions.splice(mm.regions.indexOf(r), 1);
       return OK;
@@ -383,22 +396,17 @@ export class KsmModel implements MechanismModel {
         if (mm.mergeAny) return OK;
         if (!mm.registered) this.enter(mm);
         mm.mergeAny = true;
-        for (const r of mm.regions) {
-          if (r.shared) continue;
-          for (const v of r.vp) if (v) v.mergeable = true;
-          fixVmas(r);
-        }
+        // ksm_add_vmas: every compatible VMA gets the flag where it is (no VMA is merged).
+        for (const r of mm.regions) if (!r.shared) setAllVmas(r, true);
         return OK;
       }
       if (!mm.mergeAny) return OK;
       // Unmerges every mergeable mapping of the process, whoever made it mergeable.
       for (const r of mm.regions) {
         for (const v of r.vp) {
-          if (!v?.mergeable) continue;
-          this.breakKsm(mm, v);
-          v.mergeable = false;
+          if (v?.mergeable) this.breakKsm(mm, v);
         }
-        fixVmas(r);
+        setAllVmas(r, false);
       }
       mm.mergeAny = false;
       return OK;
@@ -542,9 +550,16 @@ export class KsmModel implements MechanismModel {
       (v.pte as { frame: Frame }).frame.content = content;
       return;
     }
-    // A write fault in a private mapping gives its VMA an anon_vma.
+    // A write fault in a private mapping gives its VMA an anon_vma: a neighbour's, if one
+    // of the same flags has one of its own (anon_vma_prepare), else a new one.
     const vma = vmaAt(r, i)!;
-    if (!vma.anon) vma.anon = ++this.anonIds;
+    if (!vma.anon) {
+      const k = r.vmas.indexOf(vma);
+      const reusable = (x: Vma | undefined) => x && x.anon && !x.cloned && x.mergeable === vma.mergeable && (x.end === vma.start || x.start === vma.end);
+      const next = r.vmas[k + 1];
+      const prev = r.vmas[k - 1];
+      vma.anon = reusable(next) ? next!.anon : reusable(prev) ? prev!.anon : ++this.anonIds;
+    }
     const pte = v.pte;
     if (pte && 'frame' in pte) {
       const f = pte.frame;
@@ -1278,37 +1293,77 @@ function vmaAt(r: Region, i: number): Vma | undefined {
   return r.vmas.find((x) => x.start <= i && i < x.end);
 }
 
+/** The pages' mergeable flags from their VMAs'. */
+function syncFlags(r: Region): void {
+  for (const x of r.vmas) for (let i = x.start; i < x.end; i++) if (r.vp[i]) r.vp[i]!.mergeable = x.mergeable;
+}
+
 /**
- * The VMAs after a change of flags or an unmap: split where pages are unmapped or their
- * mergeable flag differs, then joined with a neighbour of the same flags as vma_merge joins
- * them (an anon_vma-less VMA joins one with an anon_vma unless that one is a fork's copy).
+ * Whether a VMA (its range) may join an existing neighbour: is_mergeable_anon_vma. One without
+ * an anon_vma joins one with an anon_vma of its own (not a fork's copy); later kernels let one
+ * with an anon_vma of its own join one without, too (either way).
  */
-export function fixVmas(r: Region): void {
-  const pieces: Vma[] = [];
-  for (const x of r.vmas) {
-    let start = -1;
-    for (let i = x.start; i <= x.end; i++) {
-      const v = i < x.end ? r.vp[i] : null;
-      const cut = !v || (start >= 0 && v.mergeable !== r.vp[start]!.mergeable);
-      if (start >= 0 && cut) {
-        pieces.push({ ...x, start, end: i });
-        start = -1;
-      }
-      if (v && start < 0) start = i;
-    }
-  }
+function anonCompatible(v: Vma, neighbour: Vma, eitherWay: boolean): boolean {
+  if (v.anon === neighbour.anon) return true;
+  if (!v.anon) return !neighbour.cloned;
+  return eitherWay && !neighbour.anon && !v.cloned;
+}
+
+/**
+ * madvise's change of VM_MERGEABLE over pages [a, b): each VMA whose flag changes is split at the
+ * range's ends, and the changed part joins the VMA before or after it when that one is adjacent,
+ * has the new flag and a compatible anon_vma (vma_merge_existing_range). Nothing else moves.
+ */
+export function adviseVmas(r: Region, a: number, b: number, flag: boolean, eitherWay: boolean): void {
+  const src = r.vmas;
   const out: Vma[] = [];
-  for (const x of pieces) {
+  for (let k = 0; k < src.length; k++) {
+    const v = src[k]!;
+    const s = Math.max(a, v.start);
+    const e = Math.min(b, v.end);
+    if (s >= e || v.mergeable === flag) {
+      out.push(v);
+      continue;
+    }
+    const left = s === v.start;
+    const right = e === v.end;
     const prev = out[out.length - 1];
-    const sameFlags = prev && prev.end === x.start && r.vp[prev.start]!.mergeable === r.vp[x.start]!.mergeable;
-    const anonOk = prev && (prev.anon === x.anon || (!prev.anon && !x.cloned) || (!x.anon && !prev.cloned));
-    if (prev && sameFlags && anonOk) {
-      prev.end = x.end;
-      if (!prev.anon) {
-        prev.anon = x.anon;
-        prev.cloned = x.cloned;
+    const next = src[k + 1];
+    const mergeLeft = left && !!prev && prev.end === s && prev.mergeable === flag && anonCompatible(v, prev, eitherWay);
+    const mergeRight = right && !!next && next.start === e && next.mergeable === flag && anonCompatible(v, next, eitherWay) &&
+      (!mergeLeft || !prev!.anon || !next.anon || prev!.anon === next.anon);
+    if (!left) out.push({ ...v, end: s });
+    if (mergeLeft) {
+      prev!.end = e;
+      if (!prev!.anon && v.anon) prev!.anon = v.anon; // dup_anon_vma: the one joined takes it
+    } else out.push({ ...v, start: s, end: e, mergeable: flag });
+    if (mergeRight) {
+      const last = out[out.length - 1]!;
+      last.end = next!.end;
+      if (!last.anon && next!.anon) {
+        last.anon = next!.anon;
+        last.cloned = next!.cloned;
       }
-    } else out.push({ ...x });
+      k++;
+    } else if (!right) out.push({ ...v, start: e });
   }
   r.vmas = out;
+  syncFlags(r);
+}
+
+/** munmap of pages [a, b): VMAs split at its ends, the part inside gone; nothing joins. */
+export function unmapVmas(r: Region, a: number, b: number): void {
+  r.vmas = r.vmas.flatMap((v) => {
+    if (v.end <= a || v.start >= b) return [v];
+    const parts: Vma[] = [];
+    if (v.start < a) parts.push({ ...v, end: a });
+    if (v.end > b) parts.push({ ...v, start: b });
+    return parts;
+  });
+}
+
+/** PR_SET_MEMORY_MERGE's change of every VMA's flag, in place (ksm_add_vmas, ksm_del_vmas). */
+export function setAllVmas(r: Region, flag: boolean): void {
+  for (const v of r.vmas) v.mergeable = flag;
+  syncFlags(r);
 }

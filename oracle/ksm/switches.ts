@@ -72,6 +72,16 @@ export const KSM_SWITCHES: KernelSwitch[] = [
     ],
   },
   {
+    name: 'vma-anon-merge-either-way',
+    kernels: '>=6.16',
+    summary:
+      "a VMA with an anon_vma of its own joins a neighbour that has none when their flags come to match (the neighbour takes the anon_vma): fork then copies the neighbour's zero-page mappings too. Earlier kernels join only the other way round (this is VMA merging, not KSM, but it decides what a forked child maps)",
+    evidence: [
+      'recorded by mmspec fuzz on the 6.18 host: after MADV_MERGEABLE over a mapping split into a read-only part and a written part, a forked child maps all 10 pages, not 8',
+      'mm/vma.c is_mergeable_anon_vma: 6.12.107 refuses a target without an anon_vma (its chain is not singular); 7.1.8 dups the source\'s anon_vma into it unless the source is a fork child. The first release with the change lies between 6.13 and 6.18',
+    ],
+  },
+  {
     name: 'no-advisor',
     kernels: '<6.8',
     summary: 'no advisor_mode knob (the scan-time advisor)',

@@ -105,6 +105,19 @@ function mayMerge(a: Vma, b: Vma, src: Vma, copiesAnonVma: () => boolean): boole
   return anonVmasMerge(src, src === a ? b : a, copiesAnonVma);
 }
 
+/** One of the probe's PROT_NONE guards (private, anonymous, MAP_NORESERVE but in mode 2). */
+const guard = (start: number, end: number, noreserve: boolean): Vma => ({
+  start, end, pgoff: 0, role: 'guard', prot: 'none', shared: false, backing: 'anon',
+  account: false, noreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
+});
+
+/** Folds b into a, its lower neighbour: b's anon_vma and object reference go with it. */
+function joinVmas(a: Vma, b: Vma): void {
+  a.anonVma ||= b.anonVma;
+  a.forked ||= b.forked;
+  if (b.obj) b.obj.refs--;
+}
+
 /** Top of the address space a process's mappings take: the probe's own libraries sit above it. */
 const CEILING = 2 ** 36;
 
@@ -113,10 +126,6 @@ export class Mm extends AddressSpace<Vma> {
   brk = this.brkStart;
   /** The files the process holds open, by the name of the mapping they back. */
   files = new Map<string, MemObject>();
-
-  constructor() {
-    super(0, 0);
-  }
 
   /** VMAs counted in total_vm (the process's own ones are added by the caller). */
   totalVm(): number {
@@ -136,13 +145,12 @@ export class Mm extends AddressSpace<Vma> {
    * drops its reference.
    */
   settle(from: number, to: number): void {
-    const inside = (v: Vma) => v.start >= from && v.end <= to;
-    this.mergeAround(from, to, (a, b) => mayMerge(a, b, inside(b) ? b : a, this.copiesAnonVma), (a, b) => {
-      a.anonVma ||= b.anonVma;
-      a.forked ||= b.forked;
-      if (b.obj) b.obj.refs--;
-    });
+    this.mergeAround(from, to, this.mayMergeAfter, joinVmas);
   }
+
+  /** mayMerge, the range [from, to) just changed (src is the VMA of the two inside it). */
+  private readonly mayMergeAfter = (a: Vma, b: Vma, from: number, to: number): boolean =>
+    mayMerge(a, b, b.start >= from && b.end <= to ? b : a, this.copiesAnonVma);
 
   /**
    * vm_unmapped_area, top down: the top of the highest free gap that holds len + pad pages,
@@ -150,13 +158,9 @@ export class Mm extends AddressSpace<Vma> {
    * what an earlier munmap left.
    */
   private topDown(len: number, align = 1, pad = 0): number {
-    let top = CEILING;
-    for (let i = this.vmas.length - 1; i >= -1; i--) {
-      const bottom = i >= 0 ? this.vmas[i]!.end : 0;
-      if (top - bottom >= len + pad) return Math.floor((top - len) / align) * align;
-      if (i >= 0) top = Math.min(top, this.vmas[i]!.start);
-    }
-    throw new Error('address space exhausted');
+    const top = this.highestGap(len + pad, CEILING);
+    if (top < 0) throw new Error('address space exhausted');
+    return Math.floor((top - len) / align) * align;
   }
 
   /**
@@ -174,12 +178,8 @@ export class Mm extends AddressSpace<Vma> {
       const len = pages + 2 * PMD_PAGES;
       const res = how.thpAlign && len % PMD_PAGES === 0 ? this.topDown(len, PMD_PAGES, PMD_PAGES) : this.topDown(len);
       v.start = alignUp(res + 1);
-      const guard = (start: number, end: number): Vma => ({
-        start, end, pgoff: 0, role: 'guard', prot: 'none', shared: false, backing: 'anon',
-        account: false, noreserve: how.guardNoreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
-      });
-      this.insert(guard(res, v.start));
-      this.insert(guard(v.start + pages, res + len));
+      this.insert(guard(res, v.start, how.guardNoreserve));
+      this.insert(guard(v.start + pages, res + len, how.guardNoreserve));
     }
     v.end = v.start + pages;
     this.insert(v);
@@ -204,10 +204,10 @@ export class Mm extends AddressSpace<Vma> {
 
   /** fork: copies of every VMA not marked MADV_DONTFORK; anonymous memory gets its own anon_vma. */
   copy(): Mm {
-    const vmas = this.vmas.filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0, forked: v.forked || !!v.anonVma }));
+    const vmas = this.vmas().filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0, forked: v.forked || !!v.anonVma }));
     const child = this.forkInto(new Mm(), vmas);
     child.copiesAnonVma = this.copiesAnonVma;
-    for (const v of child.vmas) if (v.obj) v.obj.refs++;
+    for (const v of vmas) if (v.obj) v.obj.refs++;
     child.files = new Map(this.files);
     for (const o of child.files.values()) o.fds++;
     child.brkStart = this.brkStart;

@@ -164,8 +164,17 @@ export class OvercommitModel implements MechanismModel {
 
   /** A range split inside a hugetlb VMA off a huge page boundary: EINVAL (hugetlb_vm_op_split). */
   protected splitsHugePage(mm: Mm, start: number, end: number): boolean {
-    const off = (p: number, v: Vma) => p > v.start && p < v.end && (p - v.start) % this.hpage !== 0;
-    return mm.vmas.some((v) => v.backing === 'hugetlb' && (off(start, v) || off(end, v)));
+    // Only the VMAs holding start or end can be split there.
+    return this.splitsHugeVma(mm.find(start), start, end) || this.splitsHugeVma(mm.find(end), start, end);
+  }
+
+  private splitsHugeVma(v: Vma | undefined, start: number, end: number): boolean {
+    return v !== undefined && v.backing === 'hugetlb' && (this.offHugePage(start, v) || this.offHugePage(end, v));
+  }
+
+  /** Whether page lies inside v off a huge page boundary. */
+  private offHugePage(page: number, v: Vma): boolean {
+    return page > v.start && page < v.end && (page - v.start) % this.hpage !== 0;
   }
 
   /** Unmaps [start, end): the VMAs there go, their charge back at once (vm_unacct_memory once). */
@@ -451,7 +460,7 @@ export class OvercommitModel implements MechanismModel {
       // undoes the fork. The order decides where the per-CPU count spills into the global one.
       const own = this.ownAccounted(mm);
       const low = Math.min(own, Math.max(0, this.pages(this.machine.process_accounted_low_kb ?? this.machine.process_accounted_kb) - this.ownHeapFreed(mm)));
-      const copies = mm.vmas.filter((v) => !v.dontcopy && v.account).map((v) => v.end - v.start);
+      const copies = mm.vmas().filter((v) => !v.dontcopy && v.account).map((v) => v.end - v.start);
       let charged = 0;
       for (const pages of [low, ...copies, own - low]) {
         if (!this.charge(mm, pages)) {
@@ -472,7 +481,7 @@ export class OvercommitModel implements MechanismModel {
       const own = this.ownAccounted(mm);
       let pages = own;
       const objects = new Set<MemObject>();
-      for (const v of [...mm.vmas]) {
+      for (const v of mm.vmas()) {
         if (v.account) pages += v.end - v.start;
         if (v.obj) {
           v.obj.refs--;

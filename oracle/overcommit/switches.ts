@@ -81,5 +81,5 @@ export function machineDefaults(release: string): Partial<Machine> {
   // In a guest the backing files live on the initramfs's tmpfs; on the host on a disk.
   return debian
     ? { transparent_hugepage: 'always', file_backing: 'tmpfs', process_vm_kb: 3464, process_accounted_kb: 560, process_accounted_low_kb: 428, process_heap_kb: 136, process_brk_kb: 5280 }
-    : { transparent_hugepage: 'madvise', file_backing: 'disk', process_vm_kb: 4504, process_accounted_kb: 488, process_accounted_low_kb: 244, process_heap_kb: 0 };
+    : { transparent_hugepage: 'madvise', file_backing: 'disk', process_vm_kb: 4528, process_accounted_kb: 488, process_accounted_low_kb: 244, process_heap_kb: 0 };
 }

@@ -119,7 +119,7 @@ export interface Machine {
    */
   transparent_hugepage?: 'always' | 'madvise' | 'never';
   /**
-   * A scenario process's own total_vm in kB before any step (the mode-2 user reserve reads total_vm/32). Default: the probe's (4504 on the host, 3464 in guests; the probe measures it at open and reports it as an observation).
+   * A scenario process's own total_vm in kB before any step (the mode-2 user reserve reads total_vm/32). Default: the probe's (4528 on the host, 3464 in guests; the probe measures it at open and reports it as an observation).
    */
   process_vm_kb?: number;
   /**
