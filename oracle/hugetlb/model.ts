@@ -8,7 +8,7 @@ import type {
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../core/errors.ts';
 import { namedRange } from '../core/named.ts';
-import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
+import { dispatch, errno, OK, signal, type Concrete, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
 import { Behaviour } from '../core/switches.ts';
 import { Hstate } from './hstate.ts';
 import { Inode, Mm, vmaIndex, type HPage, type Mount, type Vma } from './objects.ts';
@@ -19,7 +19,6 @@ import { LONG_MAX, ResvMap } from './resv-map.ts';
 import { NO_LIMIT, Subpool, subpoolIsFree } from './subpool.ts';
 import { HUGETLB_SWITCHES, machineNodes } from './switches.ts';
 
-type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
 
 const SIGBUS = signal('SIGBUS', 'BUS_ADRERR');
 const value = (v: number | string): Outcome => ({ ret: 'ok', value: v });
@@ -68,12 +67,8 @@ export class HugetlbModel implements MechanismModel {
     return o;
   }
 
-  step({ op, args, proc = 'main' }: StepRequest): Outcome {
-    if (!Object.hasOwn(this.ops, op)) throw new ImplError('unsupported', `hugetlb op '${op}' is not modelled`);
-    const handler = (this.ops as unknown as Record<string, (mm: Mm, a: never, proc: string) => Outcome>)[op]!;
-    const mm = this.procs.get(proc);
-    if (!mm) throw new ImplError('invalid', `no process '${proc}' (have: ${[...this.procs.keys()].join(', ')})`);
-    return handler.call(this, mm, args as never, proc);
+  step(req: StepRequest): Outcome {
+    return dispatch(this, 'hugetlb', this.ops, this.procs, req);
   }
 
   /**
@@ -154,18 +149,20 @@ export class HugetlbModel implements MechanismModel {
 
   /**
    * munmap and exit (unmap_vmas, then remove_vma): every page-table entry of the VMAs goes,
-   * the pages that lost their last mapping are freed, then each VMA is closed.
+   * the pages that lost their last mapping are freed, then each VMA is closed. On exit
+   * (whole) the address space goes at once rather than VMA by VMA.
    */
-  private unmapVmas(mm: Mm, vmas: Vma[]): void {
+  private unmapVmas(mm: Mm, vmas: Vma[], whole = false): void {
     const gather: HPage[] = [];
     for (const v of vmas) for (let addr = v.start; addr < v.end; addr++) this.unmapPte(mm, v, addr, gather);
     this.freeGathered(gather);
     for (const v of vmas) {
       this.resv.closeVma(v);
-      mm.remove(v);
+      if (!whole) mm.remove(v);
       v.inode.vmas--;
       this.maybeEvict(v.inode);
     }
+    if (whole) mm.clear();
   }
 
   /**
@@ -411,7 +408,7 @@ export class HugetlbModel implements MechanismModel {
       const v: Vma = {
         start, end: start + a.pages, pgoff: offset, inode,
         shared: a.shared ?? false, noreserve: a.noreserve ?? false, writable: (a.prot ?? 'rw') === 'rw',
-        resv: null, owner: false, unmapped: false,
+        resv: null, owner: false, unmapped: false, dontcopy: false,
       };
       if (!this.resv.reservePages(inode, offset, offset + a.pages, v)) return errno('ENOMEM');
       inode.vmas++;
@@ -448,7 +445,7 @@ export class HugetlbModel implements MechanismModel {
 
     exit(this: HugetlbModel, mm: Mm, _a: unknown, proc: string): Outcome {
       if (proc === 'main') throw new ImplError('invalid', 'the main process cannot exit; exit a forked child');
-      this.unmapVmas(mm, mm.vmas());
+      this.unmapVmas(mm, mm.vmas(), true);
       for (const name of mm.fds) {
         const f = mm.files.get(name)!;
         f.fds--;

@@ -32,7 +32,9 @@ export class CommittedAs {
 
   /** percpu_counter_sum_positive: what Committed_AS shows. */
   sum(): number {
-    return Math.max(0, this.perCpu.reduce((a, b) => a + b, this.count));
+    let sum = this.count;
+    for (const d of this.perCpu) sum += d;
+    return Math.max(0, sum);
   }
 
   /** percpu_counter_read_positive: what the mode-2 check compares (as documented: the exact sum). */

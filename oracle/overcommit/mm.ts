@@ -132,8 +132,15 @@ export class Mm extends AddressSpace<Vma> {
     return this.pages;
   }
 
-  protected onSplit(tail: Vma): void {
+  /** Every field of Vma, the optional ones too. */
+  protected dup(v: Vma): Vma {
+    const tail: Vma = {
+      start: v.start, end: v.end, pgoff: v.pgoff, role: v.role, prot: v.prot, shared: v.shared, backing: v.backing,
+      account: v.account, noreserve: v.noreserve, dontcopy: v.dontcopy, anonVma: v.anonVma, forked: v.forked, obj: v.obj,
+    };
+    if (v.huge) tail.huge = v.huge;
     if (tail.obj) tail.obj.refs++;
+    return tail;
   }
 
   /** Whether merging gives a neighbour without an anon_vma a copy of src's (the model decides by release). */
@@ -204,10 +211,14 @@ export class Mm extends AddressSpace<Vma> {
 
   /** fork: copies of every VMA not marked MADV_DONTFORK; anonymous memory gets its own anon_vma. */
   copy(): Mm {
-    const vmas = this.vmas().filter((v) => !v.dontcopy).map((v) => ({ ...v, anonVma: v.anonVma ? newAnonVma() : 0, forked: v.forked || !!v.anonVma }));
+    const vmas = this.vmas().filter((v) => !v.dontcopy).map((v) => {
+      const c = this.dup(v);
+      c.anonVma = v.anonVma ? newAnonVma() : 0;
+      c.forked = v.forked || !!v.anonVma;
+      return c;
+    });
     const child = this.forkInto(new Mm(), vmas);
     child.copiesAnonVma = this.copiesAnonVma;
-    for (const v of vmas) if (v.obj) v.obj.refs++;
     child.files = new Map(this.files);
     for (const o of child.files.values()) o.fds++;
     child.brkStart = this.brkStart;

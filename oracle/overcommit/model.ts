@@ -13,7 +13,7 @@ import type {
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../core/errors.ts';
 import { namedRange } from '../core/named.ts';
-import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
+import { dispatch, errno, OK, signal, type Concrete, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
 import { HugetlbModel } from '../hugetlb/model.ts';
 import { CommittedAs } from './committed-as.ts';
 import { isAnonymous, Mm, newAnonVma, newObject, PMD_PAGES, type MemObject, type Vma } from './mm.ts';
@@ -24,7 +24,6 @@ import { machineDefaults, OVERCOMMIT_SWITCHES } from './switches.ts';
 /** Machine a scenario gets when it names none. */
 export const DEFAULT_MACHINE: Machine = { MemTotal: 4194304, SwapTotal: 0, nr_cpus: 2, Hugepagesize: 2048 };
 
-type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
 
 const SEGV_MAPERR = signal('SIGSEGV', 'SEGV_MAPERR');
 const SEGV_ACCERR = signal('SIGSEGV', 'SEGV_ACCERR');
@@ -71,29 +70,22 @@ export class OvercommitModel implements MechanismModel {
     return this.machine.Hugepagesize / PAGE_KB;
   }
 
-  /** The process facts a real kernel's probe measures at open, as this machine has them. */
-  private get processFacts(): Observation {
-    const m = this.machine;
-    const facts: Observation = {};
-    if (m.process_vm_kb !== undefined) facts.process_vm_kb = m.process_vm_kb;
-    if (m.process_accounted_kb !== undefined) facts.process_accounted_kb = m.process_accounted_kb;
-    if (m.process_accounted_low_kb !== undefined) facts.process_accounted_low_kb = m.process_accounted_low_kb;
-    return facts;
-  }
-
+  /** Built after every step: one object, fields written in place, nothing spread or made on the way. */
   observe(): Observation {
     const s = this.sysctl;
-    const h = this.huge.observe();
-    return {
-      CommitLimit: commitLimitPages(s, this.machine, h.HugePages_Total as number) * PAGE_KB,
+    const m = this.machine;
+    const h = this.huge.h;
+    const o: Observation = {
+      CommitLimit: commitLimitPages(s, m, h.nr) * PAGE_KB,
       Committed_AS: Math.max(0, this.committed.sum() - this.hidden) * PAGE_KB,
-      MemTotal: this.machine.MemTotal,
-      SwapTotal: this.machine.SwapTotal,
-      HugePages_Total: h.HugePages_Total,
-      HugePages_Free: h.HugePages_Free,
-      HugePages_Rsvd: h.HugePages_Rsvd,
-      HugePages_Surp: h.HugePages_Surp,
-      Hugepagesize: this.machine.Hugepagesize,
+      MemTotal: m.MemTotal,
+      SwapTotal: m.SwapTotal,
+      HugePages_Total: h.nr,
+      HugePages_Free: h.free,
+      // The hugetlb model shows no reservation count below zero (the kernel's wraps).
+      HugePages_Rsvd: h.resv < 0 ? undefined : h.resv,
+      HugePages_Surp: h.surplus,
+      Hugepagesize: m.Hugepagesize,
       overcommit_memory: s.overcommit_memory,
       overcommit_ratio: s.overcommit_ratio,
       overcommit_kbytes: s.overcommit_kbytes,
@@ -101,16 +93,16 @@ export class OvercommitModel implements MechanismModel {
       admin_reserve_kbytes: s.admin_reserve_kbytes,
       vm_committed_as_count: this.committed.count,
       vm_committed_as_batch: this.committed.batch,
-      ...this.processFacts,
     };
+    // The process facts a real kernel's probe measures at open, as this machine has them.
+    if (m.process_vm_kb !== undefined) o.process_vm_kb = m.process_vm_kb;
+    if (m.process_accounted_kb !== undefined) o.process_accounted_kb = m.process_accounted_kb;
+    if (m.process_accounted_low_kb !== undefined) o.process_accounted_low_kb = m.process_accounted_low_kb;
+    return o;
   }
 
-  step({ op, args, proc = 'main' }: StepRequest): Outcome {
-    if (!Object.hasOwn(this.ops, op)) throw new ImplError('unsupported', `overcommit op '${op}' is not modelled`);
-    const handler = (this.ops as unknown as Record<string, (mm: Mm, a: never, proc: string) => Outcome>)[op]!;
-    const mm = this.procs.get(proc);
-    if (!mm) throw new ImplError('invalid', `no process '${proc}' (have: ${[...this.procs.keys()].join(', ')})`);
-    return handler.call(this, mm, args as never, proc);
+  step(req: StepRequest): Outcome {
+    return dispatch(this, 'overcommit', this.ops, this.procs, req);
   }
 
   // ---- charging
@@ -149,7 +141,7 @@ export class OvercommitModel implements MechanismModel {
     return Math.round(kb / PAGE_KB);
   }
   protected totalHugePages(): number {
-    return this.huge.observe().HugePages_Total as number;
+    return this.huge.h.nr; // HugePages_Total
   }
 
   protected mapping(mm: Mm, name: string, offset?: number, pages?: number): [number, number] {
@@ -487,8 +479,8 @@ export class OvercommitModel implements MechanismModel {
           v.obj.refs--;
           objects.add(v.obj);
         }
-        mm.remove(v);
       }
+      mm.clear();
       for (const o of mm.files.values()) {
         o.fds--;
         objects.add(o);

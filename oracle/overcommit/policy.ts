@@ -1,4 +1,5 @@
 // The overcommit policy: CommitLimit and the admission check (__vm_enough_memory).
+import type { Machine as MachineFacts } from '../../spec/mechanisms/overcommit/types.ts';
 import type { CommittedAs, OvercommitMode } from './committed-as.ts';
 
 export interface Sysctls {
@@ -9,29 +10,8 @@ export interface Sysctls {
   admin_reserve_kbytes: number;
 }
 
-export interface Machine {
-  MemTotal: number; // kB
-  SwapTotal: number; // kB
-  nr_cpus: number;
-  Hugepagesize: number; // kB
-  Committed_AS?: number; // kB committed by others at the start
-  user_reserve_kbytes?: number; // boot-time values of the reserves
-  admin_reserve_kbytes?: number;
-  HugePages_Total?: number; // the pool as the machine has it, when the scenario sets none
-  /** The transparent_hugepage setting: under "always" a read fault can take the THP path. */
-  transparent_hugepage?: 'always' | 'madvise' | 'never';
-  /** A scenario process's own size (total_vm) and VM_ACCOUNT memory before any step, in kB. */
-  process_vm_kb?: number;
-  process_accounted_kb?: number;
-  /** Of that, the part below the scenario's mappings (data, heap): fork charges it first. */
-  process_accounted_low_kb?: number;
-  /** Of the process's own memory, the heap below the break brk steps start from, in kB. */
-  process_heap_kb?: number;
-  /** Where the break is, in kB of address: a brk step cannot shrink past address 0 (sbrk says ENOMEM). */
-  process_brk_kb?: number;
-  /** The file system the probe's backing files live on: tmpfs charges each page it allocates. */
-  file_backing?: 'disk' | 'tmpfs';
-}
+/** The machine a model stands in for (the schema's config.machine), with its basic facts always set. */
+export type Machine = MachineFacts & Required<Pick<MachineFacts, 'MemTotal' | 'SwapTotal' | 'nr_cpus' | 'Hugepagesize'>>;
 
 export const PAGE_KB = 4;
 

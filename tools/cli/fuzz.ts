@@ -8,6 +8,7 @@ import { projectRoot } from '../paths.ts';
 import { mechanisms } from '../spec/mechanisms.ts';
 import { UserError, writeOut } from './errors.ts';
 import { plural } from '../core/plural.ts';
+import { onInterrupt } from './interrupt.ts';
 import { checkKernelFlag, checkOutputFile } from './run.ts';
 import type { Implementation } from '../impl/types.ts';
 
@@ -77,14 +78,7 @@ interface Campaign { a: Implementation; b: Implementation; seed: number; count: 
 async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, length, shrinkBudget }: Campaign): Promise<{ json: object; divergences: number; interrupted: boolean }> {
   const spec = mechanisms().get(mechanism)!;
   const gen = MECHANISMS[mechanism]!.generator!;
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) return;
-    abort.abort();
-    process.stderr.write('\nmmspec fuzz: stopping after this sequence (the machine is being put back)…\n');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = onInterrupt('mmspec fuzz: stopping after this sequence (the machine is being put back)…');
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   const progress = (p: Progress) => {
@@ -110,13 +104,12 @@ async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, len
       disposable: !o.impl.startsWith('linux'),
       confirmations: infoA.kernel || infoB.kernel ? 2 : 1,
       shrinkBudget,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onProgress: progress,
       onFound: (d) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}divergence: ${d.signature} (sequence ${d.index}, shrunk to ${plural(d.minimal.steps.length, 'step')})\n`),
     });
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    interrupt.release();
   }
   if (tty) process.stderr.write('\r\x1b[K');
   const when = new Date();

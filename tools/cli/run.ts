@@ -7,6 +7,7 @@ import type { Implementation } from '../impl/types.ts';
 import { jsonReport, junitReport, prettyFooter, prettyResult, summaryLine, tapReport } from '../runner/report.ts';
 import { runScenarios, type RunSummary } from '../runner/run.ts';
 import { UserError, writeOut } from './errors.ts';
+import { onInterrupt } from './interrupt.ts';
 import { chooseScenarios } from './select.ts';
 import { plural } from '../core/plural.ts';
 
@@ -100,14 +101,7 @@ export async function runCommand(o: RunFlags): Promise<number> {
   }
 
   // Ctrl-C: the scenario in progress finishes, then the summary so far.
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) return;
-    abort.abort();
-    process.stderr.write('\nmmspec: stopping after this scenario…\n');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = onInterrupt('mmspec: stopping after this scenario…');
   try {
     const info = await impl.describe();
     const kernel = info.kernel ?? o.kernel;
@@ -115,7 +109,7 @@ export async function runCommand(o: RunFlags): Promise<number> {
     const summary = await runScenarios(impl, scenarios, {
       kernel: o.kernel,
       maxFailures,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onResult: (r, done, total) => {
         if (pretty) log(prettyResult(r, !!o.verbose));
         else if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} ${r.id}\x1b[K`);
@@ -133,11 +127,10 @@ export async function runCommand(o: RunFlags): Promise<number> {
       process.stderr.write(`mmspec: nothing ran: ${plural(summary.skipped, 'scenario')} skipped (reasons above${o.verbose ? '' : '; -v lists each'})\n`);
       return 1;
     }
-    if (abort.signal.aborted) return 130;
+    if (interrupt.signal.aborted) return 130;
     return summary.failed === 0 ? 0 : 1;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    interrupt.release();
     await impl.dispose?.();
   }
 }
