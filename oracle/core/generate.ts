@@ -35,3 +35,12 @@ export interface SequenceGenerator {
 
 /** The expression of a page count: `{expr}` when it reads the observation, else the number. */
 export const expr = (e: string) => ({ expr: e });
+
+/** Adds steps from next() until there are `length` (next gives null when its pick does not fit). */
+export function fillSteps(steps: GenStep[], length: number, next: () => GenStep | null): GenStep[] {
+  while (steps.length < length) {
+    const st = next();
+    if (st) steps.push(st);
+  }
+  return steps;
+}

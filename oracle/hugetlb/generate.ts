@@ -4,7 +4,7 @@
 // truncation, hole punching and preallocation, and pool resizing while pages are in use.
 // Sizes are huge pages. Names are tracked per process as the probe keeps them: a fork's
 // child inherits its parent's mappings, files and mounts.
-import type { GeneratedCase, GenerateOptions, GenStep, SequenceGenerator } from '../core/generate.ts';
+import { fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
 import type { Random } from '../core/random.ts';
 
 interface GFile {
@@ -166,12 +166,7 @@ function generate(rng: Random, opts: GenerateOptions): GeneratedCase {
   const config: Record<string, unknown> = { nr_hugepages: rng.pick([0, 1, 2, 3, 4, 6, 8]) };
   if (rng.chance(0.4)) config.nr_overcommit_hugepages = rng.int(1, 4);
   const s = new State(rng, opts.disposable);
-  const steps: GenStep[] = [];
-  while (steps.length < opts.length) {
-    const st = step(s);
-    if (st) steps.push(st);
-  }
-  return { config, steps };
+  return { config, steps: fillSteps([], opts.length, () => step(s)) };
 }
 
 export const hugetlbGenerator: SequenceGenerator = {

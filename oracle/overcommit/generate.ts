@@ -3,7 +3,7 @@
 // paths a kernel answers (ranges over holes, growth without room, shrinking past the heap,
 // unknown policy values). Names are tracked per process so every step refers to a mapping
 // or process an earlier step made.
-import { expr, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
+import { expr, fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
 import type { Random } from '../core/random.ts';
 
 /** Base pages per default huge page (2 MiB), the size hugetlb mappings come in. */
@@ -201,11 +201,7 @@ function generate(rng: Random, opts: GenerateOptions): GeneratedCase {
     else if (opts.disposable) config.overcommit_ratio = rng.pick([1, 2, 5, 50]);
     else config.overcommit_ratio = 50;
   }
-  while (steps.length < opts.length) {
-    const st = step(s);
-    if (st) steps.push(st);
-  }
-  return { config, steps };
+  return { config, steps: fillSteps(steps, opts.length, () => step(s)) };
 }
 
 export const overcommitGenerator: SequenceGenerator = {
