@@ -18,8 +18,12 @@ export abstract class AddressSpace<V extends Span> {
   /** Pages the VMAs cover (total_vm's share of them), kept as they come and go. */
   pages = 0;
 
-  /** A VMA was split in two: the tail is a new VMA holding what the head holds. */
-  protected abstract onSplit(tail: V): void;
+  /**
+   * vm_area_dup for a split: a new VMA holding what v holds (a reference to its object, say),
+   * to become its tail. Written out field by field, so that every VMA keeps one shape (a
+   * spread copy gets another, and code meeting both slows down).
+   */
+  protected abstract dup(v: V): V;
 
   /** Every VMA in address order: a copy, which steps may change the address space under. */
   vmas(): V[] {
@@ -76,6 +80,12 @@ export abstract class AddressSpace<V extends Span> {
     if (this.tree.remove(v)) this.pages -= v.end - v.start;
   }
 
+  /** Every VMA goes at once (exit_mmap tears the whole tree down). */
+  clear(): void {
+    this.tree = new VmaTree<V>();
+    this.pages = 0;
+  }
+
   /** Moves the end of a VMA in place (growth into the room above it). */
   resize(v: V, end: number): void {
     this.pages += end - v.end;
@@ -92,49 +102,51 @@ export abstract class AddressSpace<V extends Span> {
   /**
    * Merges neighbours that may merge (vma_merge) from the VMA holding or preceding `from` up
    * to the one following `to`: what the kernel tries after it changes a range's flags or maps
-   * something new next to other VMAs. `mayMerge` is told the range just changed; `join`
-   * folds the second VMA into the first.
+   * something new next to other VMAs.
    */
-  protected mergeAround(
-    from: number,
-    to: number,
-    mayMerge: (a: V, b: V, from: number, to: number) => boolean,
-    join: (a: V, b: V) => void,
-  ): void {
-    // The VMAs that can take part: from the one before the first ending after `from`, while
-    // they start at or below `to`. Merging changes the tree, so they are taken first.
-    const it = this.tree.iter(from);
+  protected mergeAround(from: number, to: number): void {
+    // From the VMA before the first ending after `from`, each with the next, while they
+    // start at or below `to`.
+    let it = this.tree.iter(from);
     it.prev();
-    const run: V[] = [];
-    for (let v = it.next(); v && v.start <= to; v = it.next()) run.push(v);
-    let a = run[0];
-    for (let i = 1; i < run.length; i++) {
-      const b = run[i]!;
-      if (a!.end < from || a!.end !== b.start || !mayMerge(a!, b, from, to)) {
+    let a = it.next();
+    while (a && a.start <= to) {
+      const b = it.next();
+      if (!b || b.start > to) return;
+      if (a.end < from || a.end !== b.start || !this.mayMerge(a, b, from, to)) {
         a = b;
         continue;
       }
-      // b is folded into a, which then meets the VMA after b.
-      join(a!, b);
-      this.tree.remove(b);
-      this.tree.setEnd(a!, b.end);
+      // b is folded into a, which then meets the VMA that followed b.
+      this.join(a, b);
+      this.tree.absorbNext(a, b);
+      it = this.tree.iter(a.end);
     }
   }
+
+  /** Whether b, right after a, may merge into it, [from, to) having just changed (by default nothing merges). */
+  protected mayMerge(_a: V, _b: V, _from: number, _to: number): boolean {
+    return false;
+  }
+
+  /** What a VMA takes over from the next one, which it absorbs. */
+  protected join(_a: V, _b: V): void {}
 
   /** fork: the child gets these VMAs (in address order) and copies of the named mappings. */
   protected forkInto<T extends AddressSpace<V>>(child: T, vmas: V[]): T {
     child.tree = VmaTree.from(vmas);
     child.pages = vmas.reduce((n, v) => n + v.end - v.start, 0);
-    child.maps = new Map([...this.maps].map(([k, m]) => [k, { ...m }]));
+    child.maps = new Map();
+    for (const [k, m] of this.maps) child.maps.set(k, { ...m });
     return child;
   }
 
   private splitAt(page: number): void {
     const v = this.find(page);
     if (!v || v.start === page) return;
-    const tail: V = { ...v, start: page, pgoff: v.pgoff + (page - v.start) };
-    this.resize(v, page);
-    this.onSplit(tail);
-    this.insert(tail);
+    const tail = this.dup(v);
+    tail.start = page;
+    tail.pgoff = v.pgoff + (page - v.start);
+    this.tree.split(v, tail);
   }
 }

@@ -4,6 +4,11 @@
 // the highest gap that fits costs O(log n) however many VMAs a process holds, and so do
 // lookups, inserts and removals. Leaves are linked, so walking VMAs in address order (the
 // kernel's vma_next/vma_prev) needs no search.
+//
+// A change passes up the path from its leaf only as far as some node's bounds or largest gap
+// change, and each node on the way is updated from what the change took away and added
+// (O(1)); only when the gap that was a node's largest is gone does the node look at all of
+// its entries again.
 
 /** What the tree needs of a VMA: [start, end), in pages; VMAs never overlap. */
 export interface Range {
@@ -12,8 +17,11 @@ export interface Range {
 }
 
 /** Most entries a node holds (VMAs in a leaf, children in an inner node), and fewest besides the root. */
-const MAX = 32;
+const MAX = 48;
 const MIN = MAX / 4;
+
+/** No gap: below every real one (they are 0 or more). */
+const NONE = -1;
 
 /** A leaf holds VMAs (kids null); an inner node holds children (vmas null). One shape for both keeps property access monomorphic. */
 class Node<V extends Range> {
@@ -36,38 +44,42 @@ class Node<V extends Range> {
   }
 }
 
-/** Recomputes a node's bounds and largest gap from its entries; whether they changed. */
-function pull<V extends Range>(n: Node<V>): boolean {
-  let lo = 0;
-  let hi = 0;
-  let gap = 0;
-  const a = n.vmas;
-  if (a) {
-    if (a.length) {
-      for (let i = 1; i < a.length; i++) {
-        const g = a[i]!.start - a[i - 1]!.end;
-        if (g > gap) gap = g;
-      }
-      lo = a[0]!.start;
-      hi = a[a.length - 1]!.end;
-    }
-  } else {
-    const k = n.kids!;
-    gap = k[0]!.gap;
-    for (let i = 1; i < k.length; i++) {
-      const kid = k[i]!;
-      const between = kid.lo - k[i - 1]!.hi;
-      if (between > gap) gap = between;
-      if (kid.gap > gap) gap = kid.gap;
-    }
-    lo = k[0]!.lo;
-    hi = k[k.length - 1]!.hi;
+// A node's entries, alike for leaves and inner nodes: the bounds of entry i, the largest gap
+// inside it (none for a VMA), and the gap between entries i-1 and i.
+const entryLo = <V extends Range>(n: Node<V>, i: number): number => (n.vmas ? n.vmas[i]!.start : n.kids![i]!.lo);
+const entryHi = <V extends Range>(n: Node<V>, i: number): number => (n.vmas ? n.vmas[i]!.end : n.kids![i]!.hi);
+const between = <V extends Range>(n: Node<V>, i: number): number => (i > 0 && i < n.count ? entryLo(n, i) - entryHi(n, i - 1) : NONE);
+
+/** Recomputes a node's bounds and largest gap from all its entries. */
+function pull<V extends Range>(n: Node<V>): void {
+  const count = n.count;
+  if (!count) {
+    n.lo = n.hi = n.gap = 0;
+    return;
   }
-  if (n.lo === lo && n.hi === hi && n.gap === gap) return false;
-  n.lo = lo;
-  n.hi = hi;
+  let gap = 0;
+  const k = n.kids;
+  for (let i = 0; i < count; i++) {
+    const g = between(n, i);
+    if (g > gap) gap = g;
+    if (k && k[i]!.gap > gap) gap = k[i]!.gap;
+  }
+  n.lo = entryLo(n, 0);
+  n.hi = entryHi(n, count - 1);
   n.gap = gap;
-  return true;
+}
+
+/**
+ * Brings a node's record up to date after an edit of its entries that took away gaps up to
+ * `lost` and added gaps up to `added`: its largest gap is then the added one, the one it
+ * had, or (only when the largest one went) found by looking at every entry.
+ */
+function refresh<V extends Range>(n: Node<V>, lost: number, added: number): void {
+  if (!n.count) return pull(n);
+  n.lo = entryLo(n, 0);
+  n.hi = entryHi(n, n.count - 1);
+  if (added >= n.gap) n.gap = added;
+  else if (lost >= n.gap) pull(n);
 }
 
 // splice allocates the array of what it removed; these only move the entries along.
@@ -82,7 +94,7 @@ function removeAt<T>(a: T[], i: number): void {
   a.pop();
 }
 
-/** The entries of a node's array split into about equal parts of at most `most`. */
+/** The entries of an array split into about equal parts of at most `most`. */
 function chunks<T>(items: T[], most: number): T[][] {
   const parts = Math.max(1, Math.ceil(items.length / most));
   const out: T[][] = [];
@@ -101,12 +113,7 @@ export class VmaIterator<V extends Range> {
     private i: number,
   ) {}
 
-  /** The VMA here, or undefined past the last one. */
-  get current(): V | undefined {
-    return this.leaf.vmas![this.i];
-  }
-
-  /** Returns the VMA here and moves to the next (vma_next). */
+  /** Returns the VMA here and moves to the next (vma_next); undefined past the last one. */
   next(): V | undefined {
     const v = this.leaf.vmas![this.i];
     if (v === undefined) return undefined;
@@ -132,11 +139,14 @@ export class VmaTree<V extends Range> {
   private root = new Node<V>([], null);
   /** VMAs held. */
   size = 0;
-  // The path of the last descent from the root, reused: the nodes (depth of them) and the
-  // child taken in each.
+  // The path of the last walk down from the root: the nodes (depth of them, 0 when none is
+  // kept) and the child taken in each. It stays good while no node is split or joined, so an
+  // operation near the last one starts from its leaf instead of the root.
   private readonly path: Node<V>[] = [];
   private readonly slots: number[] = [];
   private depth = 0;
+  /** The index seek found in its leaf. */
+  private at = 0;
 
   /** A tree of VMAs already sorted and apart (fork's copy of an address space), built bottom up in O(n). */
   static from<V extends Range>(sorted: V[]): VmaTree<V> {
@@ -164,32 +174,13 @@ export class VmaTree<V extends Range> {
 
   /** The position of the first VMA ending after page (vma_find): the one holding it, or the next above it. */
   iter(page: number): VmaIterator<V> {
-    let n = this.root;
-    while (n.kids) {
-      const k = n.kids;
-      let lo = 0;
-      let hi = k.length - 1; // past every child: the last one, whose end is the position
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (k[mid]!.hi > page) hi = mid;
-        else lo = mid + 1;
-      }
-      n = k[lo]!;
-    }
-    const a = n.vmas!;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid]!.end > page) hi = mid;
-      else lo = mid + 1;
-    }
-    return new VmaIterator(n, lo);
+    const leaf = this.seek(page);
+    return new VmaIterator(leaf, this.at);
   }
 
   /** The first VMA ending after page. */
   findFrom(page: number): V | undefined {
-    return this.iter(page).current;
+    return this.seek(page).vmas![this.at];
   }
 
   /** The lowest VMA's start (undefined when there is none). */
@@ -207,36 +198,89 @@ export class VmaTree<V extends Range> {
   }
 
   insert(v: V): void {
-    const a = this.descend(v.start).vmas!;
-    let lo = 0;
+    const leaf = this.descend(v.start);
+    const a = leaf.vmas!;
+    let i = 0;
     let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid]!.start < v.start) lo = mid + 1;
+    while (i < hi) {
+      const mid = (i + hi) >> 1;
+      if (a[mid]!.start < v.start) i = mid + 1;
       else hi = mid;
     }
-    insertAt(a, lo, v);
+    const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
+    const lost = between(leaf, i); // the gap v lands in, between its neighbours-to-be
+    insertAt(a, i, v);
     this.size++;
-    this.repair();
+    if (a.length > MAX) return this.repair();
+    refresh(leaf, lost, Math.max(between(leaf, i), between(leaf, i + 1)));
+    this.bubble(lo0, hi0, gap0);
   }
 
   /** Takes v out; false (and nothing changes) when v is not in the tree. */
   remove(v: V): boolean {
-    const a = this.descend(v.start).vmas!;
+    const leaf = this.descend(v.start);
+    const a = leaf.vmas!;
     const i = this.indexOf(a, v);
     if (i < 0) return false;
+    const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
+    const lost = Math.max(between(leaf, i), between(leaf, i + 1));
     removeAt(a, i);
     this.size--;
-    this.repair();
+    if (a.length < MIN && this.depth > 1) {
+      this.repair();
+      return true;
+    }
+    refresh(leaf, lost, between(leaf, i));
+    this.bubble(lo0, hi0, gap0);
     return true;
   }
 
   /** Moves the end of a VMA in the tree (it must stay clear of the next one). */
   setEnd(v: V, end: number): void {
     const leaf = this.descend(v.start);
-    if (this.indexOf(leaf.vmas!, v) < 0) throw new Error('setEnd: the VMA is not in the tree');
+    const i = this.indexOf(leaf.vmas!, v);
+    if (i < 0) throw new Error('setEnd: the VMA is not in the tree');
+    const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
+    const lost = between(leaf, i + 1);
     v.end = end;
-    for (let d = this.depth - 1; d >= 0 && pull(this.path[d]!); d--);
+    refresh(leaf, lost, between(leaf, i + 1));
+    this.bubble(lo0, hi0, gap0);
+  }
+
+  /**
+   * Splits v in two (__split_vma): v keeps [start, tail.start) and tail, which ends where v
+   * ends, goes right after it. Nothing but the leaf changes: the two touch, so no gap is made
+   * or lost.
+   */
+  split(v: V, tail: V): void {
+    const a = this.descend(v.start).vmas!;
+    const i = this.indexOf(a, v);
+    if (i < 0 || tail.end !== v.end || !(tail.start > v.start && tail.start < v.end)) throw new Error('split: the tail does not cut a VMA of the tree');
+    v.end = tail.start;
+    insertAt(a, i + 1, tail);
+    this.size++;
+    if (a.length > MAX) this.repair();
+  }
+
+  /**
+   * Folds b, the VMA right after a and touching it, into a (a ends where b ended). In one
+   * leaf this changes no bound and no gap.
+   */
+  absorbNext(a: V, b: V): void {
+    const leaf = this.descend(a.start);
+    const vmas = leaf.vmas!;
+    const i = this.indexOf(vmas, a);
+    if (i < 0 || vmas[i + 1] !== b || a.end !== b.start) {
+      if (i < 0 || a.end !== b.start || this.findFrom(a.end) !== b) throw new Error('absorbNext: b is not the VMA right after a');
+      // b starts the next leaf.
+      this.remove(b);
+      this.setEnd(a, b.end);
+      return;
+    }
+    removeAt(vmas, i + 1);
+    a.end = b.end;
+    this.size--;
+    if (vmas.length < MIN && this.depth > 1) this.repair();
   }
 
   /**
@@ -249,7 +293,7 @@ export class VmaTree<V extends Range> {
     if (!this.size) return ceiling >= need ? ceiling : -1;
     const r = this.root;
     if (ceiling - r.hi >= need) return ceiling;
-    const top = this.gapIn(r, need, ceiling);
+    const top = r.gap >= need && r.lo < ceiling ? this.gapIn(r, need, ceiling) : -1;
     if (top >= 0) return top;
     const bottom = Math.min(ceiling, r.lo);
     return bottom >= need ? bottom : -1;
@@ -257,25 +301,42 @@ export class VmaTree<V extends Range> {
 
   /** The top of the highest gap inside n (between two of its VMAs) holding need pages below ceiling, or -1. */
   private gapIn(n: Node<V>, need: number, ceiling: number): number {
-    if (n.gap < need || n.lo >= ceiling) return -1;
-    const a = n.vmas;
-    if (a) {
+    const k = n.kids;
+    if (!k) {
+      const a = n.vmas!;
       for (let i = a.length - 1; i > 0; i--) {
         const top = Math.min(ceiling, a[i]!.start);
         if (top - a[i - 1]!.end >= need) return top;
       }
       return -1;
     }
-    const k = n.kids!;
-    for (let j = k.length - 1; j >= 0; j--) {
-      const inside = this.gapIn(k[j]!, need, ceiling);
-      if (inside >= 0) return inside;
-      if (j > 0) {
-        const top = Math.min(ceiling, k[j]!.lo);
-        if (top - k[j - 1]!.hi >= need) return top;
+    // From the top child down: inside it (only if it has room below the ceiling), then the gap below it.
+    for (let i = k.length - 1; i >= 0; i--) {
+      const kid = k[i]!;
+      if (kid.gap >= need && kid.lo < ceiling) {
+        const top = this.gapIn(kid, need, ceiling);
+        if (top >= 0) return top;
+      }
+      if (i > 0) {
+        const top = Math.min(ceiling, kid.lo);
+        if (top - k[i - 1]!.hi >= need) return top;
       }
     }
     return -1;
+  }
+
+  /** The leaf holding the first VMA ending after page (the last leaf when none does); sets `at` to its index there. */
+  private seek(page: number): Node<V> {
+    const a = this.leafFor(page, true).vmas!;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid]!.end > page) hi = mid;
+      else lo = mid + 1;
+    }
+    this.at = lo;
+    return this.path[this.depth - 1]!;
   }
 
   /** The index of v in a leaf (found by its start), or -1. */
@@ -290,23 +351,51 @@ export class VmaTree<V extends Range> {
     return a[lo] === v ? lo : -1;
   }
 
-  /** Goes down to the leaf where a VMA starting at `start` belongs, recording the path. */
+  /** The leaf where a VMA starting at `start` belongs (the last leaf starting at or below it, or the first), its path recorded. */
   private descend(start: number): Node<V> {
+    return this.leafFor(start, false);
+  }
+
+  /**
+   * The leaf for key, its path recorded: byEnd, the first leaf ending after key (the last
+   * when none does); otherwise the last leaf starting at or below key (the first when none
+   * does). The leaf of the kept path is taken when it is the one; else the walk starts at
+   * the root.
+   */
+  private leafFor(key: number, byEnd: boolean): Node<V> {
+    if (this.depth) {
+      const leaf = this.path[this.depth - 1]!;
+      const { prev, next } = leaf;
+      if (byEnd ? (next === null || leaf.hi > key) && (prev === null || prev.hi <= key) : (prev === null || leaf.lo <= key) && (next === null || next.lo > key)) return leaf;
+    }
     let d = 0;
     let n = this.root;
     while (n.kids) {
       const k = n.kids;
-      // The last child starting at or below start (the first when none does).
-      let lo = 1;
-      let hi = k.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (k[mid]!.lo <= start) lo = mid + 1;
-        else hi = mid;
+      let i: number;
+      if (byEnd) {
+        // The first child ending after key (the last when none does).
+        let hi = k.length - 1;
+        i = 0;
+        while (i < hi) {
+          const mid = (i + hi) >> 1;
+          if (k[mid]!.hi > key) hi = mid;
+          else i = mid + 1;
+        }
+      } else {
+        // The last child starting at or below key (the first when none does).
+        let lo = 1;
+        let hi = k.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (k[mid]!.lo <= key) lo = mid + 1;
+          else hi = mid;
+        }
+        i = lo - 1;
       }
       this.path[d] = n;
-      this.slots[d++] = lo - 1;
-      n = k[lo - 1]!;
+      this.slots[d++] = i;
+      n = k[i]!;
     }
     this.path[d++] = n;
     this.depth = d;
@@ -314,24 +403,44 @@ export class VmaTree<V extends Range> {
   }
 
   /**
-   * After the leaf at the end of the recorded path gained or lost a VMA: splits, joins and
-   * bounds, bottom up, as far as something changes.
+   * The leaf at the end of the recorded path has changed from (lo, hi, gap) to its present
+   * record, its entries no more nor fewer than a node may hold: each ancestor is updated from
+   * what its child took away and added, up to the first whose record stays the same.
    */
+  private bubble(lo: number, hi: number, gap: number): void {
+    for (let d = this.depth - 1; d > 0; d--) {
+      const n = this.path[d]!;
+      if (n.lo === lo && n.hi === hi && n.gap === gap) return;
+      const p = this.path[d - 1]!;
+      const k = p.kids!;
+      const slot = this.slots[d - 1]!;
+      // The child's own largest gap and the gaps between it and its siblings, before and now.
+      const below = slot > 0 ? k[slot - 1]!.hi : null;
+      const above = slot + 1 < k.length ? k[slot + 1]!.lo : null;
+      const lost = Math.max(gap, below === null ? NONE : lo - below, above === null ? NONE : above - hi);
+      const added = Math.max(n.gap, below === null ? NONE : n.lo - below, above === null ? NONE : above - n.hi);
+      ({ lo, hi, gap } = p);
+      refresh(p, lost, added);
+    }
+  }
+
+  /** After the leaf at the end of the recorded path got too many or too few VMAs: splits, joins and records, bottom up. */
   private repair(): void {
     for (let d = this.depth - 1; d >= 0; d--) {
       const n = this.path[d]!;
       const parent = d > 0 ? this.path[d - 1]! : null;
       const slot = d > 0 ? this.slots[d - 1]! : 0;
-      if (n.count > MAX) this.split(n, parent, slot);
-      else if (parent && n.count < MIN) this.join(parent, slot);
-      else if (!pull(n)) break; // the same bounds and gap: nothing above changes
+      if (n.count > MAX) this.splitNode(n, parent, slot);
+      else if (parent && n.count < MIN) this.joinNodes(parent, slot);
+      else pull(n);
     }
     // An inner root left with one child gives way to it.
     while (this.root.kids && this.root.kids.length === 1) this.root = this.root.kids[0]!;
+    this.depth = 0; // nodes were split or joined: the next operation starts from the root
   }
 
   /** Splits an overfull node in two halves; the new right half joins the parent (a new root above the old one). */
-  private split(n: Node<V>, parent: Node<V> | null, slot: number): void {
+  private splitNode(n: Node<V>, parent: Node<V> | null, slot: number): void {
     const m = n.vmas ? new Node<V>(n.vmas.splice(n.vmas.length >> 1), null) : new Node<V>(null, n.kids!.splice(n.kids!.length >> 1));
     if (n.vmas) {
       m.prev = n;
@@ -349,7 +458,7 @@ export class VmaTree<V extends Range> {
   }
 
   /** The underfull child at slot and a sibling become one (split again in halves if that is too many). */
-  private join(parent: Node<V>, slot: number): void {
+  private joinNodes(parent: Node<V>, slot: number): void {
     const k = parent.kids!;
     const at = slot > 0 ? slot - 1 : slot;
     const left = k[at]!;
@@ -362,7 +471,7 @@ export class VmaTree<V extends Range> {
       left.kids!.push(...right.kids!);
     }
     removeAt(k, at + 1);
-    if (left.count > MAX) this.split(left, parent, at);
+    if (left.count > MAX) this.splitNode(left, parent, at);
     else pull(left);
   }
 
@@ -373,14 +482,14 @@ export class VmaTree<V extends Range> {
     const depths = new Set<number>();
     const walk = (n: Node<V>, depth: number, isRoot: boolean) => {
       if (!isRoot && (n.count < MIN || n.count > MAX)) out.push(`a node holds ${n.count} entries`);
-      const { lo, hi, gap } = n;
       if (n.kids) for (const kid of n.kids) walk(kid, depth + 1, false);
       else {
         leaves.push(n);
         depths.add(depth);
       }
+      const { lo, hi, gap } = n;
       pull(n);
-      if (n.count && (n.lo !== lo || n.hi !== hi || n.gap !== gap)) out.push(`stale bounds or gap: ${lo},${hi},${gap} for ${n.lo},${n.hi},${n.gap}`);
+      if (n.lo !== lo || n.hi !== hi || n.gap !== gap) out.push(`a node records ${lo},${hi},${gap} for ${n.lo},${n.hi},${n.gap}`);
     };
     walk(this.root, 0, true);
     if (depths.size > 1) out.push(`leaves at depths ${[...depths].join(', ')}`);

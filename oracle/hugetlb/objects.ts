@@ -113,24 +113,36 @@ export class Mm extends AddressSpace<Vma> {
     return (top >= 0 ? top : Math.min(MMAP_TOP, this.lowest ?? MMAP_TOP)) - pages;
   }
 
-  /** The pieces of a split private VMA share its reserve map. */
-  protected onSplit(tail: Vma): void {
+  /** The pieces of a split private VMA share its reserve map; each holds the inode. Every field of Vma, the optional ones too. */
+  protected dup(v: Vma): Vma {
+    const tail: Vma = {
+      start: v.start, end: v.end, pgoff: v.pgoff, inode: v.inode, shared: v.shared, noreserve: v.noreserve,
+      writable: v.writable, resv: v.resv, owner: v.owner, unmapped: v.unmapped, dontcopy: v.dontcopy,
+    };
     tail.inode.vmas++;
+    return tail;
   }
 
   /** fork: the child's copy; private VMAs lose their reserve map and flags (hugetlb_dup_vma_private). */
   copy(): Mm {
     const kept = this.vmas().filter((v) => !v.dontcopy);
-    const copies = kept.map((v) => ({ ...v, resv: null, owner: false, unmapped: false }));
+    const copies = kept.map((v) => {
+      const c = this.dup(v);
+      c.resv = null;
+      c.owner = false;
+      c.unmapped = false;
+      return c;
+    });
     const child = this.forkInto(new Mm(), copies);
-    for (const v of copies) v.inode.vmas++;
-    for (const [addr, page] of this.ptes) {
-      const v = this.find(addr);
-      if (v && !v.dontcopy) {
-        child.ptes.set(addr, page);
-        page.mappers++;
+    // Page-table entries lie inside VMAs: with every VMA copied, every entry is.
+    if (kept.length === this.vmaCount) child.ptes = new Map(this.ptes);
+    else {
+      for (const [addr, page] of this.ptes) {
+        const v = this.find(addr);
+        if (v && !v.dontcopy) child.ptes.set(addr, page);
       }
     }
+    for (const page of child.ptes.values()) page.mappers++;
     child.fds = new Set(this.fds);
     child.files = new Map(this.files);
     child.mounts = new Map(this.mounts);

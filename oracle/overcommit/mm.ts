@@ -111,13 +111,6 @@ const guard = (start: number, end: number, noreserve: boolean): Vma => ({
   account: false, noreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
 });
 
-/** Folds b into a, its lower neighbour: b's anon_vma and object reference go with it. */
-function joinVmas(a: Vma, b: Vma): void {
-  a.anonVma ||= b.anonVma;
-  a.forked ||= b.forked;
-  if (b.obj) b.obj.refs--;
-}
-
 /** Top of the address space a process's mappings take: the probe's own libraries sit above it. */
 const CEILING = 2 ** 36;
 
@@ -152,12 +145,20 @@ export class Mm extends AddressSpace<Vma> {
    * drops its reference.
    */
   settle(from: number, to: number): void {
-    this.mergeAround(from, to, this.mayMergeAfter, joinVmas);
+    this.mergeAround(from, to);
   }
 
-  /** mayMerge, the range [from, to) just changed (src is the VMA of the two inside it). */
-  private readonly mayMergeAfter = (a: Vma, b: Vma, from: number, to: number): boolean =>
-    mayMerge(a, b, b.start >= from && b.end <= to ? b : a, this.copiesAnonVma);
+  /** src, the VMA just changed, is the one of the two inside [from, to). */
+  protected override mayMerge(a: Vma, b: Vma, from: number, to: number): boolean {
+    return mayMerge(a, b, b.start >= from && b.end <= to ? b : a, this.copiesAnonVma);
+  }
+
+  /** b's anon_vma goes to a, and its reference to the object is dropped. */
+  protected override join(a: Vma, b: Vma): void {
+    a.anonVma ||= b.anonVma;
+    a.forked ||= b.forked;
+    if (b.obj) b.obj.refs--;
+  }
 
   /**
    * vm_unmapped_area, top down: the top of the highest free gap that holds len + pad pages,

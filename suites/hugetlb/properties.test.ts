@@ -95,7 +95,7 @@ export class Driver {
     if (linked.length) out.push({ name: 'unlink', run: (r) => ({ op: 'unlink', args: { file: pick(linked, r) } }) });
 
     const maps = procs.flatMap((p) =>
-      [...m.procs.get(p)!.maps].filter(([, mp]) => m.procs.get(p)!.vmas.some((v) => v.start < mp.start + mp.pages && v.end > mp.start)).map(([name, mp]) => [p, name, mp.pages] as const),
+      [...m.procs.get(p)!.maps].filter(([, mp]) => m.procs.get(p)!.vmas().some((v) => v.start < mp.start + mp.pages && v.end > mp.start)).map(([name, mp]) => [p, name, mp.pages] as const),
     );
     if (maps.length) {
       out.push({
@@ -133,7 +133,7 @@ export class Driver {
     const m = this.model;
     for (const p of [...m.procs.keys()]) if (p !== 'main') this.run({ op: 'exit', args: {}, proc: p });
     const main = m.procs.get('main')!;
-    for (const [map] of main.maps) if (main.vmas.length) this.run({ op: 'munmap', args: { map }, proc: 'main' });
+    for (const [map] of main.maps) if (main.vmaCount) this.run({ op: 'munmap', args: { map }, proc: 'main' });
     for (const f of [...main.fds]) this.run({ op: 'close', args: { file: f } });
     for (const f of [...main.files.values()]) if (f.linked) this.run({ op: 'unlink', args: { file: f.name } });
     for (const mnt of [...main.mounts.keys()]) this.run({ op: 'umount', args: { mount: mnt } });
@@ -144,7 +144,7 @@ export class Driver {
     const inodes = new Set<Inode>(this.model.files.values());
     const out: ResvMap[] = [];
     for (const mm of this.model.procs.values()) {
-      for (const v of mm.vmas) {
+      for (const v of mm.vmas()) {
         inodes.add(v.inode);
         if (v.resv) out.push(v.resv);
       }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostGuard, replayJournal, type MountOps } from '../../tools/linux/guard.ts';
-import { KNOBS, restoreOrder } from '../../tools/linux/knobs.ts';
+import { KNOBS, restoreKnobs, restoreOrder, restorePlan, snapshotKnobs } from '../../tools/linux/knobs.ts';
 import { allKnobs, probeMechanisms, type ProbeKnob } from '../../tools/probe/registry.ts';
 import { ROOT, EXAMPLE, tempDir } from '../helpers.ts';
 
@@ -121,6 +121,36 @@ describe('host guard', () => {
     expect(restoreOrder(snap('0', '0'), k.defs)).toEqual([ratio, bytes, mode]);
     // Knobs not declared to zero each other keep their order.
     expect(restoreOrder(snap('50', '0'), k.defs.map((d) => ({ name: d.name, path: d.path })))).toEqual([ratio, bytes, mode]);
+  });
+
+  it('writes a knob\'s `first` value before its group is put back, and its own value last; a missing optional knob is left alone', () => {
+    // frob_run must be 2 while frob_limit is written (a daemon stopped and its work undone), and
+    // go back to its value after; quux_mode belongs to another group.
+    const k = fakeKnobs({ frob_run: '0', frob_limit: '256', frob_sleep: '20', quux_mode: '1' });
+    const defs: ProbeKnob[] = [
+      { name: 'frob_run', path: k.paths[0]!, first: '2', optional: true, mechanism: 'frob' },
+      { name: 'frob_limit', path: k.paths[1]!, optional: true, mechanism: 'frob' },
+      { name: 'frob_sleep', path: k.paths[2]!, optional: true, mechanism: 'frob' },
+      { name: 'frob_gone', path: join(k.dir, 'frob_gone'), optional: true, mechanism: 'frob' },
+      { name: 'quux_mode', path: k.paths[3]!, mechanism: 'quux' },
+    ];
+    const snap = snapshotKnobs(defs.map((d) => d.path));
+    expect(Object.keys(snap)).not.toContain(join(k.dir, 'frob_gone')); // absent on this machine: not saved
+    const read = (p: string) => readFileSync(p, 'utf8').trim();
+    // Nothing changed: nothing is written, not even the `first` value.
+    expect(restorePlan(snap, read, defs)).toEqual([]);
+    // Only another group changed: frob's `first` value is not written.
+    k.write('quux_mode', '0');
+    expect(restorePlan(snap, read, defs)).toEqual([[k.paths[3], '1']]);
+    k.write('quux_mode', '1');
+    // frob changed: run=2 first, then the others, then run's own value.
+    k.write('frob_limit', '512');
+    k.write('frob_run', '1');
+    expect(restorePlan(snap, read, defs)).toEqual([[k.paths[0], '2'], [k.paths[1], '256'], [k.paths[0], '0']]);
+    expect(restoreKnobs(snap, defs)).toEqual([]);
+    expect(k.read()).toEqual({ frob_run: '0', frob_limit: '256', frob_sleep: '20', quux_mode: '1' });
+    // The `first` knob is written last in the order too.
+    expect(restoreOrder(snap, defs).at(-1)).toBe(k.paths[0]);
   });
 
   it("by default guards the registry's knobs: every mechanism's, the worked example's included", () => {

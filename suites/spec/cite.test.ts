@@ -1,10 +1,13 @@
 // Every quote appears, whitespace-insensitively, in the cited section of its document.
 import { describe, expect, it } from 'vitest';
 import { checkCitations } from '../../tools/cite/check.ts';
-import { findDocs, HOW_TO_PROVIDE_DOCS } from '../../tools/cite/docs.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chainDocs, findDocs, HOW_TO_PROVIDE_DOCS } from '../../tools/cite/docs.ts';
 import { normalise, sections } from '../../tools/cite/rst.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
-import { EXAMPLE } from '../helpers.ts';
+import { EXAMPLE, tempDir } from '../helpers.ts';
 
 const docs = findDocs();
 if (!docs) console.warn(`citation check skipped: ${HOW_TO_PROVIDE_DOCS}`);
@@ -38,6 +41,45 @@ describe('citations', () => {
       ['x.wrong-section', "quote is in the document but not in section 'Reclaim control'"],
       ['x.no-section', "no section 'Theory'"],
     ]);
+  });
+});
+
+describe('documents in several trees', () => {
+  /** A folder holding Documentation/ with the given files (a .gz name is gzipped). */
+  function tree(files: Record<string, string>): string {
+    const root = tempDir('mmspec-docs-');
+    for (const [name, text] of Object.entries(files)) {
+      const path = join(root, 'Documentation', name);
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, name.endsWith('.gz') ? gzipSync(text) : text);
+    }
+    return root;
+  }
+
+  it('reads a document from the first tree that has it, gzipped or not', () => {
+    const first = tree({ 'mm/a.rst': 'first a' });
+    const second = tree({ 'mm/a.rst': 'second a', 'admin-guide/mm/b.rst.gz': 'second b' });
+    const prev = process.env.MMSPEC_MORE_DOCS;
+    process.env.MMSPEC_MORE_DOCS = second;
+    try {
+      const docs = findDocs(first)!;
+      expect(docs.label).toBe(`--docs ${first}, then ${second}`);
+      expect(docs.read('Documentation/mm/a.rst')).toBe('first a');
+      expect(docs.read('Documentation/admin-guide/mm/b.rst')).toBe('second b');
+      expect(docs.read('Documentation/mm/none.rst')).toBeNull();
+      // No further tree: the first alone.
+      process.env.MMSPEC_MORE_DOCS = '';
+      expect(findDocs(first)!.read('Documentation/admin-guide/mm/b.rst')).toBeNull();
+    } finally {
+      if (prev === undefined) delete process.env.MMSPEC_MORE_DOCS;
+      else process.env.MMSPEC_MORE_DOCS = prev;
+    }
+  });
+
+  it('is one tree when only one is found, and none when none is', () => {
+    expect(chainDocs([])).toBeNull();
+    const only = { label: 'x', root: '/x', read: () => 'text' };
+    expect(chainDocs([only])).toBe(only);
   });
 });
 

@@ -78,6 +78,9 @@ static struct {
 static char sess_mnt[256];
 static int session_count;
 
+/* A session's processes were started (its mechanism's end hook is owed). */
+static volatile sig_atomic_t spawned;
+
 /* The knobs open and steps may change: their values before open. */
 static char knobs_orig[MAX_KNOBS][KNOB_LEN];
 static volatile sig_atomic_t knobs_saved;
@@ -117,7 +120,8 @@ static void end_session(void) {
   }
   nprocs = 0;
   sess.open = 0;
-  if (knobs_saved && sess.mech && sess.mech->end) sess.mech->end();
+  if (spawned && sess.mech && sess.mech->end) sess.mech->end();
+  spawned = 0;
   mounts_cleanup(sess_mnt);
   sess_mnt[0] = 0;
   restore_knobs();
@@ -613,6 +617,7 @@ int relay_apply_knob(const char *name, long long v, sbuf *res) {
 void relay_end_session(void) { end_session(); }
 
 int relay_spawn(const char *params, rpc_err *e) {
+  spawned = 1;
   snprintf(sess.id, sizeof sess.id, "s%d", ++session_count);
   snprintf(sess_mnt, sizeof sess_mnt, "%s/%d-%s-", mnt_base(), (int)getpid(), sess.id);
   if (spawn_main(params, e)) {
