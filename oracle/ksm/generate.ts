@@ -5,7 +5,7 @@
 // pages exist, use_zero_pages, smart_scan, chain pruning at every lookup, unmerge-all).
 // Names are tracked per process as the probe keeps them: a fork's child inherits its parent's
 // mappings, and a mapping unmapped whole is forgotten.
-import type { GeneratedCase, GenerateOptions, GenStep, SequenceGenerator } from '../core/generate.ts';
+import { fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
 import type { Random } from '../core/random.ts';
 
 interface GProc {
@@ -133,9 +133,7 @@ function generate(rng: Random, opts: GenerateOptions): GeneratedCase {
   if (rng.chance(0.2)) config.smart_scan = 0;
   if (rng.chance(0.25)) config.stable_node_chains_prune_millisecs = 0;
   const s = new State(rng);
-  const steps: GenStep[] = [];
-  while (steps.length < opts.length) steps.push(step(s));
-  return { config, steps };
+  return { config, steps: fillSteps([], opts.length, () => step(s)) };
 }
 
 export const ksmGenerator: SequenceGenerator = {

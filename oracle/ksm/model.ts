@@ -14,7 +14,7 @@ import type {
 } from '../../spec/mechanisms/ksm/types.ts';
 import type { Observation, StepRequest } from '../../spec/types/protocol.ts';
 import { ImplError } from '../core/errors.ts';
-import { errno, OK, signal, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
+import { dispatch, errno, OK, signal, type Concrete, type MechanismModel, type ModelContext, type Outcome } from '../core/model.ts';
 import { Behaviour } from '../core/switches.ts';
 import { compare, patternContent, withFirstByte, ZERO, type Content } from './content.ts';
 import { RbTree, type RbNode } from './rbtree.ts';
@@ -153,8 +153,6 @@ export class Mm {
   }
 }
 
-type Concrete<T> = { [K in keyof T]: Exclude<T[K], { expr: string }> };
-
 const SEGV = signal('SIGSEGV', 'SEGV_MAPERR');
 const ITEM_STATE = { none: 0, unstable: 1, stable: 2 } as const;
 
@@ -280,12 +278,8 @@ export class KsmModel implements MechanismModel {
 
   // ---------------------------------------------------------------- steps
 
-  step({ op, args, proc = 'main' }: StepRequest): Outcome {
-    if (!Object.hasOwn(this.ops, op)) throw new ImplError('unsupported', `ksm op '${op}' is not modelled`);
-    const handler = (this.ops as unknown as Record<string, (mm: Mm, a: never, proc: string) => Outcome>)[op]!;
-    const mm = this.procs.get(proc);
-    if (!mm) throw new ImplError('invalid', `no process '${proc}' (have: ${[...this.procs.keys()].join(', ')})`);
-    return handler.call(this, mm, args as never, proc);
+  step(req: StepRequest): Outcome {
+    return dispatch(this, 'ksm', this.ops, this.procs, req);
   }
 
   private range(mm: Mm, a: { map: string; offset?: number; pages?: number }, defaultRest = true): [Region, number, number] {

@@ -12,6 +12,9 @@ export interface RbNode<T> {
   red: boolean;
 }
 
+type Side = 'left' | 'right';
+const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
+
 export class RbTree<T> {
   root: RbNode<T> | null = null;
 
@@ -94,42 +97,12 @@ export class RbTree<T> {
       }
       if (!parent.red) return;
       const gparent = parent.parent!; // a red parent is never the root
-      if (parent === gparent.left) {
-        const uncle = gparent.right;
-        if (uncle && uncle.red) {
-          // Recolour, and carry on from the grandparent.
-          uncle.red = false;
-          parent.red = false;
-          node = gparent;
-          parent = node.parent;
-          node.red = true;
-          continue;
-        }
-        if (node === parent.right) {
-          // The inner grandchild: rotate it up to the parent's place first.
-          const t = node.left;
-          parent.right = t;
-          node.left = parent;
-          if (t) {
-            t.parent = parent;
-            t.red = false;
-          }
-          parent.parent = node;
-          parent.red = true;
-          parent = node;
-        }
-        const t = parent.right;
-        gparent.left = t;
-        parent.right = gparent;
-        if (t) {
-          t.parent = gparent;
-          t.red = false;
-        }
-        this.rotateParents(gparent, parent, true);
-        return;
-      }
-      const uncle = gparent.left;
+      // The parent's side of the grandparent, and the uncle's.
+      const near: Side = parent === gparent.left ? 'left' : 'right';
+      const far = other(near);
+      const uncle = gparent[far];
       if (uncle && uncle.red) {
+        // Recolour, and carry on from the grandparent.
         uncle.red = false;
         parent.red = false;
         node = gparent;
@@ -137,10 +110,11 @@ export class RbTree<T> {
         node.red = true;
         continue;
       }
-      if (node === parent.left) {
-        const t = node.right;
-        parent.left = t;
-        node.right = parent;
+      if (node === parent[far]) {
+        // The inner grandchild: rotate it up to the parent's place first.
+        const t = node[near];
+        parent[far] = t;
+        node[near] = parent;
         if (t) {
           t.parent = parent;
           t.red = false;
@@ -149,9 +123,9 @@ export class RbTree<T> {
         parent.red = true;
         parent = node;
       }
-      const t = parent.left;
-      gparent.right = t;
-      parent.left = gparent;
+      const t = parent[far];
+      gparent[near] = t;
+      parent[far] = gparent;
       if (t) {
         t.parent = gparent;
         t.red = false;
@@ -218,74 +192,26 @@ export class RbTree<T> {
     let parent: RbNode<T> = start;
     let node: RbNode<T> | null = null;
     for (;;) {
-      // node is black (or null), and paths through it lack one black node.
-      let sibling = parent.right;
-      if (node !== sibling) {
-        // node is the left child.
-        if (sibling!.red) {
-          const t = sibling!.left!;
-          parent.right = t;
-          sibling!.left = parent;
-          t.parent = parent;
-          t.red = false;
-          this.rotateParents(parent, sibling!, true);
-          sibling = t;
-        }
-        let far = sibling!.right;
-        if (!far || !far.red) {
-          const near = sibling!.left;
-          if (!near || !near.red) {
-            sibling!.red = true;
-            sibling!.parent = parent;
-            if (parent.red) parent.red = false;
-            else {
-              node = parent;
-              const up = node.parent;
-              if (up) {
-                parent = up;
-                continue;
-              }
-            }
-            return;
-          }
-          const t = near.right;
-          sibling!.left = t;
-          near.right = sibling;
-          parent.right = near;
-          if (t) {
-            t.parent = sibling;
-            t.red = false;
-          }
-          sibling!.parent = near;
-          far = sibling;
-          sibling = near;
-        }
-        const t2 = sibling!.left;
-        parent.right = t2;
-        sibling!.left = parent;
-        far!.parent = sibling;
-        far!.red = false;
-        if (t2) t2.parent = parent;
-        this.rotateParents(parent, sibling!, false);
-        return;
-      }
-      // node is the right child: the mirror image.
-      sibling = parent.left;
-      if (sibling!.red) {
-        const t = sibling!.right!;
-        parent.left = t;
-        sibling!.right = parent;
+      // node is black (or null), and paths through it lack one black node. Its sibling's side,
+      // and its own:
+      const side: Side = node !== parent.right ? 'right' : 'left';
+      const own = other(side);
+      let sibling = parent[side]!;
+      if (sibling.red) {
+        const t = sibling[own]!;
+        parent[side] = t;
+        sibling[own] = parent;
         t.parent = parent;
         t.red = false;
-        this.rotateParents(parent, sibling!, true);
+        this.rotateParents(parent, sibling, true);
         sibling = t;
       }
-      let far = sibling!.left;
+      let far = sibling[side];
       if (!far || !far.red) {
-        const near = sibling!.right;
+        const near = sibling[own];
         if (!near || !near.red) {
-          sibling!.red = true;
-          sibling!.parent = parent;
+          sibling.red = true;
+          sibling.parent = parent;
           if (parent.red) parent.red = false;
           else {
             node = parent;
@@ -297,25 +223,25 @@ export class RbTree<T> {
           }
           return;
         }
-        const t = near.left;
-        sibling!.right = t;
-        near.left = sibling;
-        parent.left = near;
+        const t = near[side];
+        sibling[own] = t;
+        near[side] = sibling;
+        parent[side] = near;
         if (t) {
           t.parent = sibling;
           t.red = false;
         }
-        sibling!.parent = near;
+        sibling.parent = near;
         far = sibling;
         sibling = near;
       }
-      const t2 = sibling!.right;
-      parent.left = t2;
-      sibling!.right = parent;
+      const t2 = sibling[own];
+      parent[side] = t2;
+      sibling[own] = parent;
       far!.parent = sibling;
       far!.red = false;
       if (t2) t2.parent = parent;
-      this.rotateParents(parent, sibling!, false);
+      this.rotateParents(parent, sibling, false);
       return;
     }
   }
