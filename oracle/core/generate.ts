@@ -24,6 +24,8 @@ export interface GenerateOptions {
    * others use) they keep clear of both.
    */
   disposable: boolean;
+  /** The kernel release the sequences will run on, when known: a generator may leave out what it lacks. */
+  kernel?: string;
 }
 
 export interface SequenceGenerator {

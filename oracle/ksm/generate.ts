@@ -6,13 +6,20 @@
 // Names are tracked per process as the probe keeps them: a fork's child inherits its parent's
 // mappings, and a mapping unmapped whole is forgotten.
 import { fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
+import { inRange } from '../core/kernel.ts';
 import type { Random } from '../core/random.ts';
+import { KSM_SWITCHES } from './switches.ts';
+
+/** The kernels without smart scan. */
+const NO_SMART_SCAN = KSM_SWITCHES.find((sw) => sw.name === 'no-smart-scan')!.kernels;
 
 interface GProc {
   maps: Map<string, number>;
 }
 
 class State {
+  /** Whether the kernel has the smart_scan knob (when the kernel is unknown: it may). */
+  smartScan = true;
   procs = new Map<string, GProc>([['main', { maps: new Map() }]]);
   n = { map: 0, proc: 0 };
   constructor(readonly rng: Random) {}
@@ -107,12 +114,12 @@ function step(s: State): GenStep {
     case 'unmerge_all':
       return { op: 'unmerge_all', args: {} };
     default:
-      return knob(r);
+      return knob(r, s.smartScan);
   }
 }
 
-function knob(r: Random): GenStep {
-  const name = r.weighted({ max_page_sharing: 3, use_zero_pages: 2, smart_scan: 1, merge_across_nodes: 1, stable_node_chains_prune_millisecs: 1, run: 0.5, pages_to_scan: 0.3, sleep_millisecs: 0.3 });
+function knob(r: Random, smartScan: boolean): GenStep {
+  const name = r.weighted({ max_page_sharing: 3, use_zero_pages: 2, smart_scan: smartScan ? 1 : 0, merge_across_nodes: 1, stable_node_chains_prune_millisecs: 1, run: 0.5, pages_to_scan: 0.3, sleep_millisecs: 0.3 });
   let value: number;
   switch (name) {
     case 'max_page_sharing': value = r.pick([1, 2, 3, 4, 256]); break;
@@ -130,9 +137,10 @@ function generate(rng: Random, opts: GenerateOptions): GeneratedCase {
   const config: Record<string, unknown> = {};
   if (rng.chance(0.45)) config.max_page_sharing = rng.int(2, 4);
   if (rng.chance(0.3)) config.use_zero_pages = 1;
-  if (rng.chance(0.2)) config.smart_scan = 0;
-  if (rng.chance(0.25)) config.stable_node_chains_prune_millisecs = 0;
   const s = new State(rng);
+  s.smartScan = !opts.kernel || !inRange(opts.kernel, NO_SMART_SCAN);
+  if (rng.chance(0.2) && s.smartScan) config.smart_scan = 0;
+  if (rng.chance(0.25)) config.stable_node_chains_prune_millisecs = 0;
   return { config, steps: fillSteps([], opts.length, () => step(s)) };
 }
 

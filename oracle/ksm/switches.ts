@@ -36,7 +36,7 @@ export const KSM_SWITCHES: KernelSwitch[] = [
       'zero pages KSM maps (use_zero_pages) are not counted: no ksm_zero_pages in sysfs or ksm_stat; MADV_UNMERGEABLE and run=2 leave them mapped; general_profit leaves them out',
     evidence: [
       'include/linux/ksm.h 6.1.176 has no ksm_map_zero_page and mm/ksm.c no ksm_zero_pages attribute; 6.12.107 counts and unshares them (upstream "ksm: support unsharing KSM-placed zero pages" and "ksm: count all zero pages placed by KSM", 6.5)',
-      'recorded: the 6.1 guest has no /sys/kernel/mm/ksm/ksm_zero_pages (../shared/notes/live-kernel.md §3)',
+      'recorded: the 6.1 guest has no /sys/kernel/mm/ksm/ksm_zero_pages (fixtures/kernels/6.1.0-57-amd64/ksm.json reports none)',
     ],
   },
   {

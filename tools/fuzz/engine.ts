@@ -4,7 +4,7 @@
 // difference is confirmed by running A again, shrunk to a small sequence that still shows
 // it, confirmed once more, and kept as a replayable scenario row. The engine names no
 // mechanism: generators come from the oracle's registry.
-import type { GeneratedCase } from '../../oracle/core/generate.ts';
+import type { GeneratedCase, GenerateOptions } from '../../oracle/core/generate.ts';
 import { Random } from '../../oracle/core/random.ts';
 import type { Implementation, ImplementationInfo } from '../impl/types.ts';
 import type { MechanismSpec } from '../spec/mechanisms.ts';
@@ -14,7 +14,7 @@ import { shrink } from './shrink.ts';
 
 export interface FuzzOptions {
   spec: MechanismSpec;
-  generate(rng: Random, opts: { length: number; disposable: boolean }): GeneratedCase;
+  generate(rng: Random, opts: GenerateOptions): GeneratedCase;
   a: Implementation;
   b: Implementation;
   seed: number;
@@ -124,7 +124,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     const seed = Random.derive(o.seed, i);
     const rng = new Random(seed);
     const length = Array.isArray(o.length) ? rng.int(o.length[0], o.length[1]) : o.length;
-    const c = o.generate(rng, { length, disposable: o.disposable });
+    const c = o.generate(rng, { length, disposable: o.disposable, kernel: kernel ?? undefined });
     const { ta, tb, diffs } = await both(c);
     if (ta.skip || ta.broken || tb?.skip || tb?.broken) {
       const why = ta.skip ?? ta.broken ?? tb?.skip ?? tb?.broken ?? '';
