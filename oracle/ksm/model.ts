@@ -18,15 +18,15 @@ import { dispatch, errno, OK, signal, type Concrete, type MechanismModel, type M
 import { Behaviour } from '../core/switches.ts';
 import { compare, patternContent, withFirstByte, ZERO, type Content } from './content.ts';
 import { RbTree, type RbNode } from './rbtree.ts';
+import { GAP, Mm, type Frame, type Region, type RmapItem, type StableNode, type Vma, type VPage } from './mm.ts';
 import { KSM_SWITCHES } from './switches.ts';
+import { adviseVmas, setAllVmas, unmapVmas, vmaAt } from './vma.ts';
+
+export type { Frame, Mm, Region, RmapItem, StableNode, VPage } from './mm.ts';
 
 /** Bytes per page, and per rmap item (struct ksm_rmap_item on 64-bit). */
 const PAGE_SIZE = 4096;
 const RMAP_ITEM_SIZE = 64;
-/** Pages left unmapped between two mappings of a process (so they never share a VMA). */
-const GAP = 512;
-/** Where a process's first mapping goes. */
-const BASE = 1 << 20;
 /** Pages a read fault on a shared mapping maps around it (fault_around_bytes, 64 KiB). */
 const FAULT_AROUND = 16;
 /** The prune interval below which lookups would prune depending on time (a model cannot). */
@@ -38,120 +38,6 @@ export const KSM_DEFAULTS = {
 };
 /** What switching the advisor sets pages_to_scan to: none, and scan-time (advisor_min_pages_to_scan). */
 const ADVISOR_PAGES = { none: 100, 'scan-time': 500 };
-
-export interface Frame {
-  id: number;
-  content: Content;
-  /** Page table entries mapping it. None left: it is freed. */
-  mapcount: number;
-  /** A KSM page (PageKsm): write-protected, copied on write. */
-  ksm: boolean;
-  /** page->mapping of a KSM page: its stable node (null until stable_tree_insert links one). */
-  node: StableNode | null;
-  /** A page of a shared (shmem) mapping: never anonymous, never merged. */
-  shmem: boolean;
-}
-
-export type Pte = { frame: Frame } | { zero: true; ksm: boolean };
-
-export interface VPage {
-  pte: Pte | null;
-  /** The page's VMA has VM_MERGEABLE. */
-  mergeable: boolean;
-}
-
-/** A VMA of a mapping: its pages [start, end), and its anon_vma (0: none yet). */
-export interface Vma {
-  start: number;
-  end: number;
-  mergeable: boolean;
-  anon: number;
-  /** Its anon_vma chain links a parent's too (a fork's copy): it merges with no anon_vma-less neighbour. */
-  cloned: boolean;
-}
-
-export interface Region {
-  name: string;
-  base: number;
-  pages: number;
-  shared: boolean;
-  /** Each page of the mapping; null where it was unmapped. */
-  vp: (VPage | null)[];
-  /** Its VMAs, in order (a VMA's pages are all mergeable or none). */
-  vmas: Vma[];
-  /** A shared mapping's object: its pages, whoever maps them (fork shares it). */
-  shm: (Frame | null)[] | null;
-}
-
-export type ItemState = 'none' | 'unstable' | 'stable';
-
-export interface RmapItem {
-  mm: Mm;
-  addr: number;
-  /** The checksum ksmd last took (content stands for it): null before the first visit. */
-  old: Content | null;
-  age: number;
-  skips: number;
-  state: ItemState;
-  /** unstable: the pass it was inserted in (low 8 bits of seqnr). */
-  seq: number;
-  head: StableNode | null;
-  rb: RbNode<RmapItem> | null;
-  next: RmapItem | null;
-}
-
-export interface StableNode {
-  id: number;
-  chain: boolean;
-  /** The KSM page of a regular node or dup. */
-  frame: Frame | null;
-  items: Set<RmapItem>;
-  /** rmap_hlist_len. */
-  len: number;
-  /** A chain's dups, the list's head first. */
-  dups: StableNode[];
-  /** The chain a dup belongs to. */
-  of: StableNode | null;
-  /** Its place in the stable tree (regular nodes and chains). */
-  rb: RbNode<StableNode> | null;
-}
-
-export class Mm {
-  regions: Region[] = [];
-  next = BASE;
-  /** MMF_VM_MERGEABLE: the process has a slot on ksmd's list. */
-  registered = false;
-  /** MMF_VM_MERGE_ANY (PR_SET_MEMORY_MERGE). */
-  mergeAny = false;
-  exited = false;
-  /** The rmap_list: items in address order. */
-  head: RmapItem | null = null;
-  rmapItems = 0;
-  mergingPages = 0;
-  zeroPages = 0;
-  constructor(
-    readonly name: string,
-    /** The harness's keepalive: a never-touched mergeable area, so ksmd's list is never empty. */
-    readonly keepalive = false,
-  ) {}
-
-  region(name: string): Region {
-    const r = this.regions.find((x) => x.name === name);
-    if (!r) throw new ImplError('invalid', `no mapping '${name}' in process '${this.name}' (have: ${this.regions.map((x) => x.name).join(', ') || 'none'})`);
-    return r;
-  }
-
-  /** The virtual page at an address, with its mapping. */
-  at(addr: number): { r: Region; i: number; v: VPage | null } | null {
-    for (const r of this.regions) if (addr >= r.base && addr < r.base + r.pages) return { r, i: addr - r.base, v: r.vp[addr - r.base]! };
-    return null;
-  }
-
-  item(addr: number): RmapItem | null {
-    for (let it = this.head; it; it = it.next) if (it.addr === addr) return it;
-    return null;
-  }
-}
 
 const SEGV = signal('SIGSEGV', 'SEGV_MAPERR');
 const ITEM_STATE = { none: 0, unstable: 1, stable: 2 } as const;
@@ -1280,84 +1166,4 @@ function strtobool(s: string): boolean | null {
       return null;
     default: return null;
   }
-}
-
-/** The VMA holding page i of a mapping. */
-function vmaAt(r: Region, i: number): Vma | undefined {
-  return r.vmas.find((x) => x.start <= i && i < x.end);
-}
-
-/** The pages' mergeable flags from their VMAs'. */
-function syncFlags(r: Region): void {
-  for (const x of r.vmas) for (let i = x.start; i < x.end; i++) if (r.vp[i]) r.vp[i]!.mergeable = x.mergeable;
-}
-
-/**
- * Whether a VMA (its range) may join an existing neighbour: is_mergeable_anon_vma. One without
- * an anon_vma joins one with an anon_vma of its own (not a fork's copy); later kernels let one
- * with an anon_vma of its own join one without, too (either way).
- */
-function anonCompatible(v: Vma, neighbour: Vma, eitherWay: boolean): boolean {
-  if (v.anon === neighbour.anon) return true;
-  if (!v.anon) return !neighbour.cloned;
-  return eitherWay && !neighbour.anon && !v.cloned;
-}
-
-/**
- * madvise's change of VM_MERGEABLE over pages [a, b): each VMA whose flag changes is split at the
- * range's ends, and the changed part joins the VMA before or after it when that one is adjacent,
- * has the new flag and a compatible anon_vma (vma_merge_existing_range). Nothing else moves.
- */
-export function adviseVmas(r: Region, a: number, b: number, flag: boolean, eitherWay: boolean): void {
-  const src = r.vmas;
-  const out: Vma[] = [];
-  for (let k = 0; k < src.length; k++) {
-    const v = src[k]!;
-    const s = Math.max(a, v.start);
-    const e = Math.min(b, v.end);
-    if (s >= e || v.mergeable === flag) {
-      out.push(v);
-      continue;
-    }
-    const left = s === v.start;
-    const right = e === v.end;
-    const prev = out[out.length - 1];
-    const next = src[k + 1];
-    const mergeLeft = left && !!prev && prev.end === s && prev.mergeable === flag && anonCompatible(v, prev, eitherWay);
-    const mergeRight = right && !!next && next.start === e && next.mergeable === flag && anonCompatible(v, next, eitherWay) &&
-      (!mergeLeft || !prev!.anon || !next.anon || prev!.anon === next.anon);
-    if (!left) out.push({ ...v, end: s });
-    if (mergeLeft) {
-      prev!.end = e;
-      if (!prev!.anon && v.anon) prev!.anon = v.anon; // dup_anon_vma: the one joined takes it
-    } else out.push({ ...v, start: s, end: e, mergeable: flag });
-    if (mergeRight) {
-      const last = out[out.length - 1]!;
-      last.end = next!.end;
-      if (!last.anon && next!.anon) {
-        last.anon = next!.anon;
-        last.cloned = next!.cloned;
-      }
-      k++;
-    } else if (!right) out.push({ ...v, start: e });
-  }
-  r.vmas = out;
-  syncFlags(r);
-}
-
-/** munmap of pages [a, b): VMAs split at its ends, the part inside gone; nothing joins. */
-export function unmapVmas(r: Region, a: number, b: number): void {
-  r.vmas = r.vmas.flatMap((v) => {
-    if (v.end <= a || v.start >= b) return [v];
-    const parts: Vma[] = [];
-    if (v.start < a) parts.push({ ...v, end: a });
-    if (v.end > b) parts.push({ ...v, start: b });
-    return parts;
-  });
-}
-
-/** PR_SET_MEMORY_MERGE's change of every VMA's flag, in place (ksm_add_vmas, ksm_del_vmas). */
-export function setAllVmas(r: Region, flag: boolean): void {
-  for (const v of r.vmas) v.mergeable = flag;
-  syncFlags(r);
 }
