@@ -28,6 +28,10 @@ export type OpenResult =
        * The skip is because the kernel lacks what the scenario needs (a feature or config it is built without), not because the implementation cannot do it: such a scenario counts as covered.
        */
       lacks?: boolean;
+      /**
+       * The machine holds what earlier sessions left and no step can undo (leaked huge page reservations, say): on a fresh machine the scenario can run. A QEMU guest reboots and opens the session again.
+       */
+      polluted?: boolean;
     };
 
 /**

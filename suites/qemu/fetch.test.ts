@@ -344,9 +344,18 @@ describe('--release pinning', () => {
 
 describe('the QEMU guest', () => {
   it('keeps its RAM out of the host\'s same-page merging', () => {
-    const args = qemuArgs({ kernel: 'k', initrd: 'i', consoleLog: 'c', accel: 'tcg' });
-    expect(args[args.indexOf('-machine') + 1]).toMatch(/(^|,)mem-merge=off(,|$)/);
-    for (const [i, a] of args.entries()) if (a.startsWith('memory-backend-ram')) expect(args[i]).toMatch(/,merge=off(,|$)/);
+    for (const numaNodes of [1, 2]) {
+      const args = qemuArgs({ kernel: 'k', initrd: 'i', consoleLog: 'c', accel: 'tcg', numaNodes });
+      expect(args[args.indexOf('-machine') + 1]).toMatch(/(^|,)mem-merge=off(,|$)/);
+      for (const [i, a] of args.entries()) if (a.startsWith('memory-backend-ram')) expect(args[i]).toMatch(/,merge=off(,|$)/);
+    }
+  });
+
+  it('boots one NUMA node unless asked for more, the RAM split between them', () => {
+    expect(qemuArgs({ kernel: 'k', initrd: 'i', consoleLog: 'c', accel: 'tcg' })).not.toContain('-numa');
+    const two = qemuArgs({ kernel: 'k', initrd: 'i', consoleLog: 'c', accel: 'tcg', numaNodes: 2 });
+    expect(two.filter((a) => a === '-numa')).toHaveLength(2);
+    expect(two.filter((a) => a.startsWith('memory-backend-ram')).map((a) => /size=(\d+)M/.exec(a)![1])).toEqual(['512', '512']);
   });
 
   it('removes its temporary folder when disposed', async () => {

@@ -51,15 +51,23 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   const timeoutMs = int(o.timeout, 'timeout', 1) * 1000;
   const shrinkBudget = int(o.shrinkBudget, 'shrink-budget', 0);
   if (o.report) checkOutputFile(o.report, '--report');
-  const a = await resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
+  const resolveA = () => resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
+  let a = await resolveA();
   const b = await resolveImplementation(o.against, { timeoutMs, allowHostChanges: o.allowHostChanges });
+  // A guest keeps what one mechanism's sequences leave behind (leaked huge pages shrink the
+  // commit limit, say): each mechanism gets a boot of its own.
+  const bootEach = o.impl.startsWith('qemu:');
   const runs: object[] = [];
   let divergences = 0;
   try {
     const claimed = (await a.describe()).mechanisms;
     const list = o.mechanism ?? fuzzable.filter((m) => claimed.includes(m));
     if (!list.length) throw new UserError(`${o.impl} claims none of the mechanisms with a sequence generator (${fuzzable.join(', ')})`);
-    for (const mechanism of list) {
+    for (const [i, mechanism] of list.entries()) {
+      if (i > 0 && bootEach) {
+        await a.dispose?.();
+        a = await resolveA();
+      }
       const run = await fuzzOne(mechanism, o, { a, b, seed, count, length, shrinkBudget });
       runs.push(run.json);
       divergences += run.divergences;

@@ -200,7 +200,8 @@ export class RpcImplementation implements Implementation {
     }
   }
 
-  private async restart(): Promise<void> {
+  /** Stops the peer; the next request starts it again (a guest: a fresh boot). */
+  protected async restart(): Promise<void> {
     this.running = false;
     await this.transport.stop();
   }

@@ -10,7 +10,7 @@ import type {
 
 export type { ImplementationInfo, Observation, OpenParams, StepRequest, StepResult };
 
-export type OpenOutcome = { session: string } | { skip: string; lacks?: boolean };
+export type OpenOutcome = { session: string } | { skip: string; lacks?: boolean; polluted?: boolean };
 
 export interface Implementation {
   describe(): Promise<ImplementationInfo>;

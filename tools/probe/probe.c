@@ -564,6 +564,13 @@ int relay_skip(sbuf *res, const char *reason, int lacks) {
   return 0;
 }
 
+int relay_skip_polluted(sbuf *res, const char *reason) {
+  sb_puts(res, "{\"skip\":");
+  sb_jstrz(res, reason);
+  sb_puts(res, ",\"polluted\":true}");
+  return 0;
+}
+
 int relay_privileged(sbuf *res) {
   if (geteuid() != 0) return relay_skip(res, "needs root to change machine-wide settings", 0), 0;
   if (!has_cap_sys_admin()) return relay_skip(res, "this process lacks CAP_SYS_ADMIN", 0), 0;

@@ -99,6 +99,9 @@ typedef struct {
 __attribute__((format(printf, 3, 4))) int relay_fail(rpc_err *e, const char *kind, const char *fmt, ...);
 /* Answers open with a skip; lacks: the kernel lacks what the scenario needs. */
 int relay_skip(sbuf *res, const char *reason, int lacks);
+/* Answers open with a skip because earlier sessions left the machine in a state no step can
+ * undo: a fresh machine (a rebooted guest) could run the scenario. */
+int relay_skip_polluted(sbuf *res, const char *reason);
 /* Saves every knob (restored when the session ends); 0, or -1 after a skip. */
 int relay_save_knobs(sbuf *res);
 /* Starts the session's main process, before the config is applied (so that

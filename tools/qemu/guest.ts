@@ -75,8 +75,19 @@ export function qemuArgs(o: {
   accel: 'tcg' | 'kvm';
   append?: string;
   extraArgs?: string[];
+  /**
+   * NUMA nodes, the RAM split evenly between them (default 1). One node is the machine the
+   * models describe: with two, which node a huge page is allocated on or freed from depends on
+   * what earlier sessions of the boot did, and the pool's counts move with it.
+   */
+  numaNodes?: number;
 }): string[] {
   const esc = (p: string) => p.replaceAll(',', ',,'); // QEMU option values double their commas
+  const nodes = o.numaNodes ?? 1;
+  const numa = nodes < 2 ? [] : Array.from({ length: nodes }, (_, i) => [
+    '-object', `memory-backend-ram,id=m${i},size=${1024 / nodes}M,merge=off`,
+    '-numa', `node,memdev=m${i},cpus=${i % 2}`,
+  ]).flat();
   return [
     // mem-merge=off: the guest's RAM is not madvise(MADV_MERGEABLE)d, so the host's same-page merging leaves it
     // alone (the machine property is the default of every memory backend; merge=off says it again).
@@ -85,10 +96,7 @@ export function qemuArgs(o: {
     '-cpu', o.accel === 'kvm' ? 'host' : 'max',
     '-smp', '2',
     '-m', '1G',
-    '-object', 'memory-backend-ram,id=m0,size=512M,merge=off',
-    '-object', 'memory-backend-ram,id=m1,size=512M,merge=off',
-    '-numa', 'node,memdev=m0,cpus=0',
-    '-numa', 'node,memdev=m1,cpus=1',
+    ...numa,
     '-kernel', o.kernel,
     '-initrd', o.initrd,
     '-append', `console=ttyS0 quiet panic=-1${o.append ? ` ${o.append}` : ''}`,

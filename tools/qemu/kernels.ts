@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { type FetchOptions, KERNELS, type KernelManifest, isKernelName, kernelCacheRoot, readManifest } from './fetch.ts';
 import { INIT_SCRIPT, buildInitramfs } from './initramfs.ts';
 import { QemuTransport, type QemuGuestOptions } from './guest.ts';
-import { RpcImplementation } from '../impl/rpc.ts';
+import { RpcImplementation, type LineTransport } from '../impl/rpc.ts';
+import type { OpenOutcome, OpenParams } from '../impl/types.ts';
 import { CORE_KCONFIG, probeMechanisms } from '../probe/registry.ts';
 import { findStaticBusybox } from './fetch.ts';
 
@@ -102,16 +103,47 @@ export function configBits(text: string): Record<string, string> {
 
 /**
  * A guest reports the config bits of its package's config file when the kernel exposes none, and
- * removes its temporary folder (console logs) when disposed.
+ * removes its temporary folder (console logs) when disposed. A guest is disposable: a session
+ * whose config asks for a disposable machine runs in a boot of its own, and a session the probe
+ * turns away because earlier ones left the machine polluted is opened again in a fresh boot.
  */
-class GuestImplementation extends RpcImplementation {
+export class GuestImplementation extends RpcImplementation {
+  /** Sessions opened since the guest booted. */
+  private sessions = 0;
+  /** The last session was a disposable one's: no later session may meet what it left. */
+  private spent = false;
+  /** Boots a reopen took (for tests and logs). */
+  reboots = 0;
+
   constructor(
-    private readonly guest: QemuTransport,
+    private readonly guest: LineTransport & { dispose(): Promise<void> },
     label: string,
     timeoutMs: number,
     private readonly configFile: string | null,
   ) {
     super(guest, label, timeoutMs);
+  }
+
+  override async open(params: OpenParams): Promise<OpenOutcome> {
+    const disposable = params.config.needs_disposable_machine === true;
+    if (this.spent || (disposable && this.sessions > 0)) await this.reboot();
+    let out = await super.open(params);
+    if ('skip' in out && out.polluted && this.sessions > 0) {
+      await this.reboot();
+      out = await super.open(params);
+    }
+    if ('session' in out) {
+      this.sessions++;
+      this.spent = disposable;
+    }
+    return out;
+  }
+
+  private async reboot(): Promise<void> {
+    await this.restart();
+    this.sessions = 0;
+    this.spent = false;
+    this.reboots++;
   }
 
   override async dispose(): Promise<void> {
