@@ -1,6 +1,6 @@
 // struct hstate: the pool counters of the one huge page size modelled, and the routines
 // that move pages in and out of the pool. No cpuset or memory policy: every node is allowed.
-// Pages live on NUMA nodes (one by default; the QEMU guests have two): which node's list a
+// Pages live on NUMA nodes (machine.numa_nodes, one by default): which node's list a
 // freed page joins and which node's surplus count it settles decides whether a surplus page
 // leaves the pool. The faulting task runs on node 0 (the probe pins itself to CPU 0), so
 // faults take free pages from node 0 first and new surplus pages come from node 0; the

@@ -17,7 +17,7 @@ import {
 } from './reserve.ts';
 import { LONG_MAX, ResvMap } from './resv-map.ts';
 import { NO_LIMIT, Subpool, subpoolIsFree } from './subpool.ts';
-import { HUGETLB_SWITCHES, machineNodes } from './switches.ts';
+import { HUGETLB_SWITCHES } from './switches.ts';
 
 
 const SIGBUS = signal('SIGBUS', 'BUS_ADRERR');
@@ -41,7 +41,7 @@ export class HugetlbModel implements MechanismModel {
 
   constructor(config: HugetlbConfig, ctx: ModelContext) {
     this.behaviour = new Behaviour(HUGETLB_SWITCHES, ctx);
-    this.h = new Hstate(config.nr_hugepages ?? 0, config.nr_overcommit_hugepages ?? 0, machineNodes(ctx.kernel));
+    this.h = new Hstate(config.nr_hugepages ?? 0, config.nr_overcommit_hugepages ?? 0, config.machine?.numa_nodes ?? 1);
     this.resv = new Reservations(this.h, this.behaviour);
     this.hugepagesize = config.machine?.Hugepagesize ?? 2048;
     this.procs.set('main', new Mm());
@@ -62,6 +62,7 @@ export class HugetlbModel implements MechanismModel {
       Hugepagesize: this.hugepagesize,
       nr_hugepages: h.persistent,
       nr_overcommit_hugepages: h.overcommit,
+      numa_nodes: h.nodes,
     };
     if (h.resv < 0) delete o.HugePages_Rsvd;
     return o;

@@ -86,12 +86,3 @@ export const HUGETLB_SWITCHES: KernelSwitch[] = [
     ],
   },
 ];
-
-/**
- * NUMA nodes of the machine a release was seen on, which a model cannot observe: the QEMU
- * guests (Debian's kernels) boot with two nodes, one CPU each, and the probe pins itself to
- * CPU 0 (node 0); the host and bare releases have one.
- */
-export function machineNodes(release: string): number {
-  return /\+deb|-amd64$/.test(release) ? 2 : 1;
-}

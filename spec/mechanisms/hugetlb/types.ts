@@ -73,6 +73,10 @@ export interface HugetlbConfig {
      * kB per default-size huge page (default 2048).
      */
     Hugepagesize?: number;
+    /**
+     * NUMA nodes with memory: the pool's pages are spread over them, new pages go round-robin and surplus pages are freed from nodes that have both surplus and free pages (so which page goes can depend on the node). Default 1; a real kernel's probe reports its own as an observation.
+     */
+    numa_nodes?: number;
   };
   /**
    * The scenario leaves state behind that no step can undo (a leaked reservation): real kernels run it only in a disposable guest (qemu:) and skip it on the host.
@@ -94,6 +98,10 @@ export interface HugetlbObservation {
   Hugepagesize?: number;
   nr_hugepages?: number;
   nr_overcommit_hugepages?: number;
+  /**
+   * NUMA nodes with memory (/sys/devices/system/node/has_memory): the machine fact of the same name.
+   */
+  numa_nodes?: number;
 }
 /**
  * This interface was referenced by `Hugetlb`'s JSON-Schema

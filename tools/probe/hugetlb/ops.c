@@ -147,6 +147,28 @@ static int is_one_of(const char *s, const char *const *list) {
   return 0;
 }
 
+/* NUMA nodes with memory (/sys/devices/system/node/has_memory, a list such as "0-1,3"): the
+ * nodes huge pages are spread over. A kernel without NUMA has one. */
+static long numa_nodes(void) {
+  char buf[256];
+  int fd = open("/sys/devices/system/node/has_memory", O_RDONLY);
+  if (fd < 0) return 1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  buf[n] = 0;
+  long count = 0;
+  for (char *p = buf; *p && *p != '\n';) {
+    char *end;
+    long lo = strtol(p, &end, 10), hi = lo;
+    if (end == p) break;
+    if (*end == '-') hi = strtol(end + 1, &end, 10);
+    count += hi - lo + 1;
+    p = *end == ',' ? end + 1 : end;
+  }
+  return count > 0 ? count : 1;
+}
+
 static int hugetlb_open(const jval *cfg, sbuf *res, rpc_err *e) {
   static const char *const cfg_keys[] = {"nr_hugepages", "nr_overcommit_hugepages", "machine",
                                          "needs_disposable_machine", NULL};
@@ -169,12 +191,15 @@ static int hugetlb_open(const jval *cfg, sbuf *res, rpc_err *e) {
   if (meminfo_field(mi, "HugePages_Total") < 0 || hps <= 0)
     return relay_skip(res, "this kernel has no huge page pool (no HugePages_Total in /proc/meminfo)", 1);
   if (!fs_supported("hugetlbfs")) return relay_skip(res, "hugetlbfs is not in /proc/filesystems", 1);
-  /* The only machine fact a real kernel can honour is the one it has. */
+  /* The only machine facts a real kernel can honour are the ones it has. */
+  long nodes = numa_nodes();
   for (const jval *m = machine ? machine->child : NULL; m; m = m->next) {
     if (!strcmp(m->key, "Hugepagesize") && m->t == J_NUM && m->is_int && m->i == hps) continue;
-    char why[160];
-    snprintf(why, sizeof why, "a real kernel cannot take machine facts (machine.%.40s; its Hugepagesize is %ld kB)",
-             m->key, hps);
+    if (!strcmp(m->key, "numa_nodes") && m->t == J_NUM && m->is_int && m->i == nodes) continue;
+    char why[200];
+    snprintf(why, sizeof why,
+             "a real kernel cannot take machine facts (machine.%.40s; its Hugepagesize is %ld kB, numa_nodes %ld)",
+             m->key, hps, nodes);
     return relay_skip(res, why, 0);
   }
   if (disp && disp->b && !relay_disposable())
@@ -239,6 +264,7 @@ static void hugetlb_observe(sbuf *b, int *first) {
     long v = strtol(val, &end, 10);
     if (end != val && !*end && (v = pool_net(vm_keys[k], v)) >= 0) obs_put(b, vm_keys[k], v, first);
   }
+  obs_put(b, "numa_nodes", numa_nodes(), first);
 }
 
 /* ---- a session process: the ops ---- */
