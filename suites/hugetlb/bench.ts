@@ -2,18 +2,23 @@
 // reserve map's region operations as the map grows (the log n claim).
 import { HugetlbModel } from '../../oracle/hugetlb/model.ts';
 import { nodeVisits, ResvMap } from '../../oracle/hugetlb/resv-map.ts';
-import { warmStepsPerSecond, type BenchCase } from '../../tools/bench/case.ts';
+import { modelStepsPerSecond, type BenchCase } from '../../tools/bench/case.ts';
 import type { StepRequest } from '../../tools/impl/types.ts';
 
-/** A long random but valid hugetlb sequence (files, mappings, faults, COW, fork), straight into the model. */
-function stepsPerSecond(steps: number): number {
+const CONFIG = { nr_hugepages: 256, nr_overcommit_hugepages: 32 };
+const create = () => new HugetlbModel(CONFIG, { kernel: '6.18' });
+
+/** A long random but valid hugetlb sequence (files, mappings, faults, COW, fork), made by driving a model. */
+function record(steps: number): StepRequest[] {
   let seed = 7;
   const rand = (n: number) => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
-  const model = new HugetlbModel({ nr_hugepages: 256, nr_overcommit_hugepages: 32 }, { kernel: '6.18' });
+  const model = create();
+  const out: StepRequest[] = [];
   const run = (step: StepRequest) => {
+    out.push(step);
     model.step(step);
     model.observe();
   };
@@ -23,7 +28,6 @@ function stepsPerSecond(steps: number): number {
   const freeNames: string[] = [];
   let child = false;
   let n = 0;
-  const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const r = rand(100);
     if (live.length < 4 || (r < 20 && live.length < 40)) {
@@ -55,7 +59,7 @@ function stepsPerSecond(steps: number): number {
       run({ op: 'touch', args: { map, offset, pages: 1 + rand(pages - offset), write: rand(3) !== 0 }, proc });
     }
   }
-  return steps / ((performance.now() - t0) / 1000);
+  return out;
 }
 
 /**
@@ -93,7 +97,7 @@ function regionNsPerOp(regions: number, ops: number): { ns: number; visits: numb
 }
 
 const cases: BenchCase[] = [
-  { name: 'oracle, random hugetlb sequence', run: () => warmStepsPerSecond(stepsPerSecond, 200_000) },
+  { name: 'oracle, random hugetlb sequence', run: () => modelStepsPerSecond(create, record, 200_000) },
   {
     name: 'reserve map, region_chg+region_add at 10^3 vs 10^6 regions (log2 n grows 2.0x)',
     run: () => {

@@ -1,7 +1,7 @@
 // Bench cases of overcommit (npm run bench): the model's speed on a long random sequence.
 import { join } from 'node:path';
 import { OvercommitModel } from '../../oracle/overcommit/model.ts';
-import { warmStepsPerSecond, type BenchCase } from '../../tools/bench/case.ts';
+import { modelStepsPerSecond, type BenchCase } from '../../tools/bench/case.ts';
 import { execImplementation } from '../../tools/impl/exec.ts';
 import type { StepRequest } from '../../tools/impl/types.ts';
 import { projectRoot } from '../../tools/paths.ts';
@@ -37,17 +37,21 @@ function* randomSteps(): Generator<StepRequest, never> {
 
 const CONFIG = { overcommit_memory: 1 as const };
 
-/** The model driven straight, an observation after each step. */
-function stepsPerSecond(steps: number): number {
-  const model = new OvercommitModel(CONFIG, { kernel: '6.18' });
+/** The sequence, made by driving a model (untimed). */
+function record(steps: number): StepRequest[] {
+  const model = create();
   const gen = randomSteps();
-  const t0 = performance.now();
+  const out: StepRequest[] = [];
   for (let i = 0; i < steps; i++) {
-    model.step(gen.next().value);
+    const step = gen.next().value;
+    model.step(step);
     model.observe();
+    out.push(step);
   }
-  return steps / ((performance.now() - t0) / 1000);
+  return out;
 }
+
+const create = () => new OvercommitModel(CONFIG, { kernel: '6.18' });
 
 /** The same sequence through `mmspec serve` over the line protocol, in batched `steps` requests (each answer carries an observation). */
 async function execStepsPerSecond(steps: number, batch = 2000): Promise<number> {
@@ -73,7 +77,7 @@ async function execStepsPerSecond(steps: number, batch = 2000): Promise<number> 
 }
 
 const cases: BenchCase[] = [
-  { name: 'oracle, random overcommit sequence', run: () => warmStepsPerSecond(stepsPerSecond, 200_000) },
+  { name: 'oracle, random overcommit sequence', run: () => modelStepsPerSecond(create, record, 200_000) },
   {
     name: 'exec: batched via mmspec serve, random overcommit sequence',
     run: async () => `${Math.round(await execStepsPerSecond(200_000)).toLocaleString('en-US')} steps/s (200,000 steps in batches of 2,000, observation after each; target ≥ 100,000)`,
