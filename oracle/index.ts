@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importFile } from '../tools/core/import-file.ts';
+import { importFile } from './core/import-file.ts';
 import type { MechanismOracle } from './core/model.ts';
 
 const OWN = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { UserError } from '../cli/errors.ts';
-import { importFile } from '../core/import-file.ts';
+import { importFile } from '../../oracle/core/import-file.ts';
 import { check, stepResultProblems } from './protocol.ts';
 import {
   ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type OpenOutcome,

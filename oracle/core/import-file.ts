@@ -4,10 +4,13 @@
 // together with a hook that gives such a module, when it imports this project's own sources,
 // their compiled twins in dist/: one copy of each module, so that instanceof (ImplError, …) holds.
 import { register } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { projectRoot } from '../paths.ts';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const COMPILED = import.meta.url.endsWith('.js');
+/** The package root: two folders up from here, past dist/ when compiled. */
+const up = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = COMPILED && basename(up) === 'dist' ? dirname(up) : up;
 let tsx: Promise<void> | undefined;
 
 export async function importFile(file: string): Promise<unknown> {
@@ -24,5 +27,5 @@ async function registerTsx(): Promise<void> {
   const { register: registerTsxHooks } = await import('tsx/esm/api');
   registerTsxHooks();
   // Registered last, so it runs first and sees what tsx resolved.
-  register(new URL('./dist-twins.js', import.meta.url), { data: { root: projectRoot() } });
+  register(new URL('./dist-twins.js', import.meta.url), { data: { root: ROOT } });
 }
