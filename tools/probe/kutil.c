@@ -63,49 +63,11 @@ static void vm_path(char *out, size_t cap, const char *name) {
   out[pl + nl] = 0;
 }
 
-int sysctl_read(const char *name, char *out, size_t outlen) {
-  char path[128];
-  vm_path(path, sizeof path, name);
+int value_read(const char *path, char *out, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
-  ssize_t k;
-  do k = read(fd, out, outlen - 1);
-  while (k < 0 && errno == EINTR);
-  int e = errno;
-  close(fd);
-  if (k < 0) return e;
-  out[k] = 0;
-  while (k > 0 && (out[k - 1] == '\n' || out[k - 1] == ' ')) out[--k] = 0;
-  return 0;
-}
-
-int sysctl_write(const char *name, const char *val) {
-  char path[128];
-  vm_path(path, sizeof path, name);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  size_t n = strlen(val);
-  ssize_t k;
-  do k = write(fd, val, n);
-  while (k < 0 && errno == EINTR);
-  int e = k < 0 ? errno : ((size_t)k == n ? 0 : EIO);
-  if (close(fd) && !e) e = errno;
-  return e;
-}
-
-/* ---- knobs (the table is generated from the mechanisms' folders) ---- */
-
-int knob_index(const char *name) {
-  for (int k = 0; probe_knobs[k].name; k++)
-    if (!strcmp(probe_knobs[k].name, name)) return k;
-  return -1;
-}
-
-int knob_read(int k, char *out, size_t outlen) {
-  int fd = open(probe_knobs[k].path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
   ssize_t n;
-  do n = read(fd, out, outlen - 1);
+  do n = read(fd, out, cap - 1);
   while (n < 0 && errno == EINTR);
   int e = errno;
   close(fd);
@@ -122,8 +84,8 @@ int knob_read(int k, char *out, size_t outlen) {
   return 0;
 }
 
-int knob_write(int k, const char *val) {
-  int fd = open(probe_knobs[k].path, O_WRONLY | O_CLOEXEC);
+int value_write(const char *path, const char *val) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return errno;
   size_t n = strlen(val);
   ssize_t w;
@@ -133,6 +95,30 @@ int knob_write(int k, const char *val) {
   if (close(fd) && !e) e = errno;
   return e;
 }
+
+int sysctl_read(const char *name, char *out, size_t outlen) {
+  char path[128];
+  vm_path(path, sizeof path, name);
+  return value_read(path, out, outlen);
+}
+
+int sysctl_write(const char *name, const char *val) {
+  char path[128];
+  vm_path(path, sizeof path, name);
+  return value_write(path, val);
+}
+
+/* ---- knobs (the table is generated from the mechanisms' folders) ---- */
+
+int knob_index(const char *name) {
+  for (int k = 0; probe_knobs[k].name; k++)
+    if (!strcmp(probe_knobs[k].name, name)) return k;
+  return -1;
+}
+
+int knob_read(int k, char *out, size_t outlen) { return value_read(probe_knobs[k].path, out, outlen); }
+
+int knob_write(int k, const char *val) { return value_write(probe_knobs[k].path, val); }
 
 static int knob_is(int k, const char *val) {
   char cur[KNOB_LEN];

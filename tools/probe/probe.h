@@ -54,7 +54,11 @@ long committed_as_kb(void); /* exact Committed_AS from /proc/meminfo, -1 on fail
 /* Reads /proc/meminfo into a static buffer; returns it, or NULL. */
 const char *meminfo_snapshot(void);
 long meminfo_field(const char *snap, const char *key); /* -1 when absent */
-/* /proc/sys/vm/NAME as text (trailing newline removed); 0 or an errno. */
+/* A sysfs or procfs value: read (trailing newline and blanks cut; a "[x] y" choice as x) or
+ * written whole; 0 or an errno. */
+int value_read(const char *path, char *out, size_t cap);
+int value_write(const char *path, const char *val);
+/* /proc/sys/vm/NAME, through value_read and value_write. */
 int sysctl_read(const char *name, char *out, size_t outlen);
 int sysctl_write(const char *name, const char *val);
 /* A knob by name: its index, or -1. */

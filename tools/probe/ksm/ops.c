@@ -93,26 +93,10 @@ static int ksm_exists(const char *name) {
   return !ksm_path(p, sizeof p, name) && !access(p, F_OK);
 }
 
-/* Reads /sys/kernel/mm/ksm/NAME into out (newline removed; "[x] y" choices as x); 0 or an errno. */
+/* Reads /sys/kernel/mm/ksm/NAME into out (value_read); 0 or an errno. */
 static int ksm_read(const char *name, char *out, size_t cap) {
   char p[128];
-  if (ksm_path(p, sizeof p, name)) return ENAMETOOLONG;
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  ssize_t n;
-  do n = read(fd, out, cap - 1);
-  while (n < 0 && errno == EINTR);
-  int e = errno;
-  close(fd);
-  if (n < 0) return e;
-  out[n] = 0;
-  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = 0;
-  char *lb = strchr(out, '['), *rb = lb ? strchr(lb, ']') : NULL;
-  if (lb && rb) {
-    memmove(out, lb + 1, (size_t)(rb - lb - 1));
-    out[rb - lb - 1] = 0;
-  }
-  return 0;
+  return ksm_path(p, sizeof p, name) ? ENAMETOOLONG : value_read(p, out, cap);
 }
 
 /* A counter or knob as a number; -1 with *ok 0 when absent. */
@@ -124,16 +108,7 @@ static long ksm_long(const char *name, int *ok) {
 
 static int ksm_write(const char *name, const char *val) {
   char p[128];
-  if (ksm_path(p, sizeof p, name)) return ENAMETOOLONG;
-  int fd = open(p, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  size_t n = strlen(val);
-  ssize_t w;
-  do w = write(fd, val, n);
-  while (w < 0 && errno == EINTR);
-  int e = w < 0 ? errno : 0;
-  close(fd);
-  return e;
+  return ksm_path(p, sizeof p, name) ? ENAMETOOLONG : value_write(p, val);
 }
 
 /* ---- the relay: open, observe, end ---- */
