@@ -11,7 +11,7 @@ import { Random } from '../../oracle/core/random.ts';
 import { fuzz } from '../../tools/fuzz/engine.ts';
 import { loadModuleImplementation } from '../../tools/impl/module.ts';
 import { OracleImplementation } from '../../tools/impl/oracle.ts';
-import type { Implementation, StepRequest, StepResult } from '../../tools/impl/types.ts';
+import { ImplError, type Implementation, type StepRequest, type StepResult } from '../../tools/impl/types.ts';
 import { mechanisms } from '../../tools/spec/mechanisms.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
 import { cli, EXAMPLE, MMSPEC, ROOT, tempDir, tempTables } from '../helpers.ts';
@@ -111,6 +111,41 @@ describe('the engine', () => {
     expect(report.divergences).toEqual([]);
     expect(report.flaky).toHaveLength(1);
     expect(report.flaky[0]!.outcomes).toEqual([expect.stringContaining('watermark_scale_factor'), 'no difference']);
+  });
+
+  it('skips a sequence at a step the implementation cannot do, and keeps a difference found before it', async () => {
+    // A stands in for a kernel whose session becomes polluted at its third step: it answers
+    // unsupported from there. With no difference before, the sequence is skipped for that
+    // reason; when A also answers one step before wrongly, that difference is a divergence.
+    const make = (wrongAt: number | null): Implementation => {
+      const oracle = new OracleImplementation();
+      let n = 0;
+      return Object.assign(Object.create(oracle) as Implementation, {
+        async open(p: Parameters<Implementation['open']>[0]) {
+          n = 0;
+          return oracle.open(p);
+        },
+        async step(session: string, st: StepRequest): Promise<StepResult> {
+          const i = n++;
+          if (i >= 2) throw new ImplError('unsupported', 'polluted: others hold what the session needs');
+          const r = await oracle.step(session, st);
+          return i === wrongAt ? { ...r, observation: { ...r.observation, watermark_scale_factor: -1 } } : r;
+        },
+        steps: undefined,
+      });
+    };
+    const run = async (a: Implementation) => fuzz({
+      spec: spec(), generate: gen(EXAMPLE).generate, a, b: new OracleImplementation(),
+      seed: 5, count: 4, length: 5, kernel: '6.18', disposable: true, confirmations: 1, shrinkBudget: 0,
+    });
+    const clean = await run(make(null));
+    expect(clean.divergences).toEqual([]);
+    expect(clean.sequences).toBe(0);
+    expect(Object.keys(clean.skipped)).toEqual([expect.stringMatching(/^skipped: step N \(\w+\) unsupported: polluted/)]);
+    expect(Object.values(clean.skipped)).toEqual([4]);
+    const wrong = await run(make(1));
+    expect(wrong.divergences.length).toBeGreaterThan(0);
+    for (const d of wrong.divergences) expect(d.signature).toMatch(/:watermark_scale_factor:less$/);
   });
 
   it('stops when told, and says it was interrupted', async () => {

@@ -108,7 +108,13 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     const machine: Record<string, unknown> = {};
     if (!infoB.kernel) for (const f of o.spec.machineFacts) if (ta.start?.[f] !== undefined) machine[f] = ta.start[f];
     const tb = await runCase(o.b, o.spec.name, c, { kernel: kernel ?? undefined, machine, requests: ta.steps.map((s) => s.request) });
-    return { ta, tb, diffs: tb.skip || tb.broken ? [] : firstDifferences(ta, tb, o.spec.machineWide) };
+    if (tb.skip || tb.broken) return { ta, tb, diffs: [] };
+    const diffs = firstDifferences(ta, tb, o.spec.machineWide);
+    // A step either side cannot do (an op a model lacks, a real kernel's session polluted by
+    // others) ends the comparison: a difference before it counts, else the sequence is skipped.
+    const stop = [ta, tb].map(firstUnsupported).filter((x) => x !== null).sort((x, y) => x.step - y.step)[0];
+    if (stop && (!diffs.length || diffs[0]!.step >= stop.step)) return { ta: { ...ta, skip: stop.why }, tb, diffs: [] };
+    return { ta, tb, diffs };
   };
   const wellFormed = (t: Trace) => !t.skip && !t.broken && t.steps.every((s) => s.error?.kind !== 'invalid');
   const signatureOf = (d: Difference[]) => d[0]!.signature;
@@ -200,4 +206,10 @@ async function investigate(
     signature, differences: final.diffs.length ? final.diffs : diffs, seed, index, original: c, minimal,
     traces: [final.ta, final.tb ?? { steps: [] }], occurrences: 1, shrinkRuns: tries,
   };
+}
+
+/** The first step a trace answered as unsupported, and why. */
+function firstUnsupported(t: Trace): { step: number; why: string } | null {
+  const i = t.steps.findIndex((s) => s.error?.kind === 'unsupported');
+  return i < 0 ? null : { step: i, why: `step ${i} (${t.steps[i]!.request.op}) unsupported: ${t.steps[i]!.error!.message}` };
 }
