@@ -101,13 +101,15 @@ function mayMerge(a: Vma, b: Vma, src: Vma, copiesAnonVma: () => boolean): boole
   if (a.backing === 'hugetlb' || b.backing === 'hugetlb' || a.role === 'heap' !== (b.role === 'heap')) return false;
   if (a.prot !== b.prot || a.shared !== b.shared || a.account !== b.account || a.noreserve !== b.noreserve || a.dontcopy !== b.dontcopy) return false;
   if (a.obj !== b.obj) return false;
-  if (a.obj && b.pgoff !== a.pgoff + (a.end - a.start)) return false;
+  // An anonymous VMA's offset is its virtual page when it was made: after a move the two
+  // can touch without following on (vma_merge checks the offsets of every kind).
+  if (b.pgoff !== a.pgoff + (a.end - a.start)) return false;
   return anonVmasMerge(src, src === a ? b : a, copiesAnonVma);
 }
 
 /** One of the probe's PROT_NONE guards (private, anonymous, MAP_NORESERVE but in mode 2). */
 const guard = (start: number, end: number, noreserve: boolean): Vma => ({
-  start, end, pgoff: 0, role: 'guard', prot: 'none', shared: false, backing: 'anon',
+  start, end, pgoff: start, role: 'guard', prot: 'none', shared: false, backing: 'anon',
   account: false, noreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
 });
 
@@ -190,22 +192,29 @@ export class Mm extends AddressSpace<Vma> {
       this.insert(guard(v.start + pages, res + len, how.guardNoreserve));
     }
     v.end = v.start + pages;
+    if (!v.obj) v.pgoff = v.start; // an anonymous mapping's offset is its address
     this.insert(v);
     this.settle(v.start - PMD_PAGES * 2, v.end + PMD_PAGES * 2);
   }
 
   /**
-   * Where mremap moves a mapping (get_unmapped_area): the top of the highest gap it fits,
-   * THP-aligned when the caller says so (private anonymous memory of whole PMDs; private
-   * /dev/zero and disk files of one PMD or more, on newer kernels).
+   * Where mremap moves a mapping, grown to `pages` (get_unmapped_area): the top of the highest
+   * gap it fits, THP-aligned when the caller says so (private anonymous memory of whole PMDs;
+   * private /dev/zero and disk files of one PMD or more, on newer kernels). The search runs
+   * while v still holds the old range, which is unmapped only after the move: the copy lands
+   * below it, and the old range is left as a hole above the copy.
    */
-  placeMoved(v: Vma, thp: { anon: boolean; file: boolean }): void {
-    const pages = v.end - v.start;
+  placeMoved(v: Vma, pages: number, thp: { anon: boolean; file: boolean }): void {
     const anon = v.obj === null && !v.shared;
     const aligned = (thp.anon && anon) || thp.file;
     // A file's mapping is aligned so that its offset in the file falls on a PMD boundary.
-    v.start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (v.obj ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
-    v.end = v.start + pages;
+    const start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (v.obj ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
+    this.remove(v);
+    // copy_vma: an anonymous VMA never faulted takes its new address as offset (to merge
+    // there); one with an anon_vma keeps the offset its pages were made under.
+    if (!v.obj && !v.anonVma) v.pgoff = start;
+    v.start = start;
+    v.end = start + pages;
     this.insert(v);
     this.settle(v.start, v.end);
   }

@@ -353,12 +353,10 @@ export class OvercommitModel implements MechanismModel {
       // move_vma: the grown copy is charged the difference; the old range goes uncharged.
       if (v.account && !this.charge(mm, delta)) return errno('ENOMEM');
       const [piece] = mm.isolate(m.start, m.start + oldPages);
-      mm.remove(piece!);
-      piece!.end = piece!.start + newPages;
       const o = piece!.obj;
       const anon = o === null && !piece!.shared && newPages % PMD_PAGES === 0;
       const file = newPages >= PMD_PAGES && ((o?.kind === 'zero' && !piece!.shared) || (o?.kind === 'file' && !o.noreserve));
-      mm.placeMoved(piece!, {
+      mm.placeMoved(piece!, newPages, {
         anon: anon && this.behaviour.on('thp-aligned-placement'),
         file: file && this.behaviour.on('thp-aligned-file-placement'),
       });
@@ -374,7 +372,7 @@ export class OvercommitModel implements MechanismModel {
         const from = Math.max(mm.brk, mm.brkStart);
         if (to > from) {
           mm.insert({
-            start: from, end: to, pgoff: 0, role: 'heap', prot: 'rw', shared: false, backing: 'anon',
+            start: from, end: to, pgoff: from, role: 'heap', prot: 'rw', shared: false, backing: 'anon',
             account: true, noreserve: false, dontcopy: false, anonVma: 0, forked: false, obj: null,
           });
           mm.settle(from - 1, to);
