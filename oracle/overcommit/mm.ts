@@ -174,6 +174,19 @@ export class Mm extends AddressSpace<Vma> {
   }
 
   /**
+   * thp_get_unmapped_area, top down: when the offsets [off, off + len) (in pages) hold a whole
+   * aligned PMD, room for len pages and a PMD more at the top of the highest gap, then the
+   * first address above its bottom whose place in a PMD is the offset's (the bottom itself is
+   * passed over for the next PMD boundary); else the plain search.
+   */
+  private thpPlace(len: number, off: number): number {
+    if (off + len - Math.ceil(off / PMD_PAGES) * PMD_PAGES < PMD_PAGES) return this.topDown(len);
+    const bottom = this.topDown(len + PMD_PAGES);
+    const sub = (((off - bottom) % PMD_PAGES) + PMD_PAGES) % PMD_PAGES;
+    return bottom + (sub || PMD_PAGES);
+  }
+
+  /**
    * Places a new mapping as the probe does: inside a PROT_NONE reservation one PMD larger
    * on each side, at the first PMD boundary past its first page, so that guards are left on
    * both sides (guardNoreserve: their VM_NORESERVE). thpAlign: the reservation itself is
@@ -207,12 +220,12 @@ export class Mm extends AddressSpace<Vma> {
   placeMoved(v: Vma, pages: number, thp: { anon: boolean; file: boolean }): void {
     const anon = v.obj === null && !v.shared;
     const aligned = (thp.anon && anon) || thp.file;
-    // A file's mapping is aligned so that its offset in the file falls on a PMD boundary.
-    const start = aligned ? this.topDown(pages, PMD_PAGES, PMD_PAGES) + (v.obj ? v.pgoff % PMD_PAGES : 0) : this.topDown(pages);
+    // The search is told the VMA's offset: an aligned copy keeps its place in a PMD.
+    const start = aligned ? this.thpPlace(pages, v.pgoff) : this.topDown(pages);
     this.remove(v);
-    // copy_vma: an anonymous VMA never faulted takes its new address as offset (to merge
-    // there); one with an anon_vma keeps the offset its pages were made under.
-    if (!v.obj && !v.anonVma) v.pgoff = start;
+    // copy_vma: an anonymous VMA (private /dev/zero too) never faulted takes its new address
+    // as offset, to merge there; one with an anon_vma keeps the offset its pages were made under.
+    if ((!v.obj || (v.obj.kind === 'zero' && !v.shared)) && !v.anonVma) v.pgoff = start;
     v.start = start;
     v.end = start + pages;
     this.insert(v);

@@ -10,7 +10,7 @@ import { UserError } from '../cli/errors.ts';
 import { importFile } from '../../oracle/core/import-file.ts';
 import { check, stepResultProblems } from './protocol.ts';
 import {
-  ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type OpenOutcome,
+  ImplError, ImplFailure, stepByStep, type Implementation, type ImplementationInfo, type Observation, type OpenOutcome,
   type OpenParams, type StepRequest, type StepResult,
 } from './types.ts';
 
@@ -100,17 +100,7 @@ class CheckedModule implements Implementation {
 
   /** Step by step, so that a step that fails is named, with what the steps before it answered. */
   async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
-    const results: StepResult[] = [];
-    for (const [i, st] of steps.entries()) {
-      try {
-        results.push(await this.step(session, st));
-      } catch (e) {
-        if (e instanceof ImplError) throw new ImplError(e.kind, e.message, { step: i, results });
-        if (e instanceof ImplFailure) throw new ImplError('internal', e.message, { step: i, results });
-        throw e;
-      }
-    }
-    return results;
+    return stepByStep(steps, (s) => this.step(session, s));
   }
 
   async observe(session: string): Promise<Observation> {

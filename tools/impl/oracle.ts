@@ -5,7 +5,7 @@ import { DEFAULT_MODEL_KERNEL, inRange, parseVersion } from '../../oracle/core/k
 import { DOCUMENTED, forcedUnknown } from '../../oracle/core/switches.ts';
 import { describeErrors, type ErrorObject } from '../spec/ajv.ts';
 import { mechanisms, type MechanismSpec } from '../spec/mechanisms.ts';
-import { ImplError, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';
+import { ImplError, stepByStep, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';
 
 export interface OracleOptions {
   /** A name other than mmspec-oracle (a mutant's). */
@@ -60,16 +60,7 @@ export class OracleImplementation implements Implementation {
 
   /** In order; a step that cannot be served fails the batch, naming it and what the steps before it answered. */
   async steps(session: string, steps: StepRequest[]): Promise<StepResult[]> {
-    const results: StepResult[] = [];
-    for (const [i, s] of steps.entries()) {
-      try {
-        results.push(await this.step(session, s));
-      } catch (e) {
-        if (e instanceof ImplError) throw new ImplError(e.kind, `step ${i} (${s.op}): ${e.message}`, { step: i, results });
-        throw e;
-      }
-    }
-    return results;
+    return stepByStep(steps, (s) => this.step(session, s), true);
   }
 
   async observe(session: string) {

@@ -3,7 +3,7 @@
 // per-request timeout and checks every reply against the protocol schema.
 import { check, RESULT_SCHEMA, stepResultProblems } from './protocol.ts';
 import {
-  ImplError, ImplFailure, type Implementation, type ImplementationInfo, type ImplErrorKind,
+  ImplError, ImplFailure, stepByStep, type Implementation, type ImplementationInfo, type ImplErrorKind,
   type Observation, type OpenOutcome, type OpenParams, type StepRequest, type StepResult,
 } from './types.ts';
 
@@ -75,28 +75,12 @@ export class RpcImplementation implements Implementation {
         this.stepsMissing = true;
       }
     }
-    return this.stepByStep(session, steps);
+    return stepByStep(steps, (s) => this.step(session, s));
   }
 
   /** Whether this implementation answered 'steps' with "method not found" and is driven step by step. */
   get batchesFallBack(): boolean {
     return this.stepsMissing;
-  }
-
-  /** A batch as single steps: a failure names its step and carries the results before it, as a batch's would. */
-  private async stepByStep(session: string, steps: StepRequest[]): Promise<StepResult[]> {
-    const results: StepResult[] = [];
-    for (const [i, st] of steps.entries()) {
-      try {
-        results.push(await this.step(session, st));
-      } catch (e) {
-        const detail = { step: i, results };
-        if (e instanceof ImplError) throw new ImplError(e.kind, e.message, detail);
-        if (e instanceof ImplFailure) throw new ImplFailure(e.message, e.stderr, detail);
-        throw e;
-      }
-    }
-    return results;
   }
 
   async observe(session: string): Promise<Observation> {

@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { check, ERROR_CODES, PARAMS_SCHEMA } from './protocol.ts';
-import { ImplError, type Implementation, type StepRequest, type StepResult } from './types.ts';
+import { ImplError, stepByStep, type Implementation } from './types.ts';
 
 const METHODS = Object.keys(PARAMS_SCHEMA);
 
@@ -66,7 +66,7 @@ async function dispatch(impl: Implementation, method: string, p: Record<string, 
     case 'step':
       return impl.step(p.session, p.step);
     case 'steps': {
-      const results = impl.steps ? await impl.steps(p.session, p.steps) : await sequential(impl, p.session, p.steps);
+      const results = impl.steps ? await impl.steps(p.session, p.steps) : await stepByStep(p.steps, (s) => impl.step(p.session, s), true);
       return { results };
     }
     case 'observe':
@@ -75,18 +75,4 @@ async function dispatch(impl: Implementation, method: string, p: Record<string, 
       await impl.close(p.session);
       return {};
   }
-}
-
-/** A batch for an implementation without one: step by step, a failure naming its step and the results before it. */
-async function sequential(impl: Implementation, session: string, steps: StepRequest[]) {
-  const results: StepResult[] = [];
-  for (const [i, s] of steps.entries()) {
-    try {
-      results.push(await impl.step(session, s));
-    } catch (e) {
-      if (e instanceof ImplError) throw new ImplError(e.kind, `step ${i} (${s.op}): ${e.message}`, { step: i, results });
-      throw e;
-    }
-  }
-  return results;
 }

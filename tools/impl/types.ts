@@ -26,7 +26,9 @@ export interface Implementation {
   switchesUsed?(session: string): Promise<string[]>;
 }
 
-export { ImplError, type ImplErrorKind } from '../../oracle/core/errors.ts';
+import { ImplError } from '../../oracle/core/errors.ts';
+export { ImplError };
+export type { ImplErrorKind } from '../../oracle/core/errors.ts';
 
 /** The implementation broke (crash, hang, garbage, wrong id): the scenario fails, the run goes on. */
 export class ImplFailure extends Error {
@@ -39,4 +41,28 @@ export class ImplFailure extends Error {
     super(message);
     this.name = 'ImplFailure';
   }
+}
+
+/**
+ * A batch served one step at a time, as a batch would be: the step that fails is named, with
+ * what the steps before it answered ({step, results} in the error's detail), and nameStep puts
+ * "step i (op): " before an error's message for readers who see only the message.
+ */
+export async function stepByStep(
+  steps: StepRequest[],
+  step: (s: StepRequest) => Promise<StepResult>,
+  nameStep = false,
+): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const [i, s] of steps.entries()) {
+    try {
+      results.push(await step(s));
+    } catch (e) {
+      const detail = { step: i, results };
+      if (e instanceof ImplError) throw new ImplError(e.kind, nameStep ? `step ${i} (${s.op}): ${e.message}` : e.message, detail);
+      if (e instanceof ImplFailure) throw new ImplFailure(e.message, e.stderr, detail);
+      throw e;
+    }
+  }
+  return results;
 }
