@@ -555,15 +555,7 @@ static int hugetlb_op(const char *op, const jval *args, step_res *r) {
              {"statfs", op_statfs}};
   for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
     if (!strcmp(op, ops[k].name)) {
-      /* Others' reservations (the offset) sit under the session's. Once a kernel accounting
-       * bug takes the session's own count below zero, the kernel's checks meet them where a
-       * clean machine's count would have wrapped: what follows is no longer the kernel alone. */
-      long off = pool_offset(), rsvd = off > 0 ? meminfo_field(meminfo_snapshot(), "HugePages_Rsvd") : 0;
-      if (off > 0 && rsvd >= 0 && rsvd < off) {
-        res_error(r, "unsupported",
-                  "polluted: the session's reservations fell %ld below zero, into the %ld others hold", off - rsvd, off);
-        return 1;
-      }
+      if (pool_polluted(r)) return 1;
       ops[k].fn(args, r);
       return 1;
     }

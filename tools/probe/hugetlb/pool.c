@@ -33,6 +33,14 @@ int nr_hugepages_write(unsigned long long pages) {
   return k < 0 ? ENOENT : knob_write(k, val);
 }
 
+int pool_polluted(step_res *r) {
+  long rsvd = offset > 0 ? meminfo_field(meminfo_snapshot(), "HugePages_Rsvd") : 0;
+  if (offset <= 0 || rsvd < 0 || rsvd >= offset) return 0;
+  res_error(r, "unsupported", "polluted: the session's huge page reservations fell %ld below zero, into the %ld others hold",
+            offset - rsvd, offset);
+  return 1;
+}
+
 long pool_net(const char *key, long v) {
   static const char *const pooled[] = {"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "nr_hugepages", NULL};
   for (size_t k = 0; pooled[k]; k++)

@@ -21,5 +21,10 @@ int nr_hugepages_write(unsigned long long pages);
 /* A pool count (HugePages_Total, _Free, _Rsvd, nr_hugepages) net of the offset;
  * other fields as they are. */
 long pool_net(const char *key, long v);
+/* Others' reservations (the offset) sit under the session's. Once a kernel accounting bug
+ * takes the session's own count below zero, the kernel's checks meet them where a clean
+ * machine's count would have wrapped, and what follows is no longer the kernel alone: then
+ * answers the step unsupported (polluted) and returns 1. */
+int pool_polluted(step_res *r);
 
 #endif

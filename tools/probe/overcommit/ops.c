@@ -294,6 +294,7 @@ static int overcommit_op(const char *op, const jval *args, step_res *r) {
              {"madvise", op_madvise}, {"sysctl", op_sysctl}};
   for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
     if (!strcmp(op, ops[k].name)) {
+      if (pool_polluted(r)) return 1; /* its huge pages are hugetlb's pool */
       ops[k].fn(args, r);
       return 1;
     }
