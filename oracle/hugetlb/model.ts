@@ -160,7 +160,7 @@ export class HugetlbModel implements MechanismModel {
     for (const v of vmas) {
       this.resv.closeVma(v);
       if (!whole) mm.remove(v);
-      v.inode.vmas--;
+      v.inode.mapped.splice(v.inode.mapped.indexOf(v), 1);
       this.maybeEvict(v.inode);
     }
     if (whole) mm.clear();
@@ -168,12 +168,12 @@ export class HugetlbModel implements MechanismModel {
 
   /**
    * hugetlb_vmdelete_list: unmap file indices [from, to) from every VMA of the inode, in the
-   * order of the inode's interval tree: by file offset, a fork's copy after its original.
+   * order of the inode's interval tree: by file offset, then as inode.mapped has them.
    */
   private zap(inode: Inode, from: number, to: number): void {
-    const vmas: [Mm, Vma, number][] = [];
-    let n = 0;
-    for (const mm of this.procs.values()) for (const v of mm.vmas()) if (v.inode === inode) vmas.push([mm, v, n++]);
+    const owner = new Map<Vma, Mm>();
+    for (const mm of this.procs.values()) for (const v of mm.vmas()) if (v.inode === inode) owner.set(v, mm);
+    const vmas = inode.mapped.filter((v) => owner.has(v)).map((v, n) => [owner.get(v)!, v, n] as const);
     vmas.sort((x, y) => x[1].pgoff - y[1].pgoff || x[2] - y[2]);
     for (const [mm, v] of vmas) {
       const a = v.start + Math.max(0, from - v.pgoff);
@@ -412,7 +412,7 @@ export class HugetlbModel implements MechanismModel {
         resv: null, owner: false, unmapped: false, dontcopy: false,
       };
       if (!this.resv.reservePages(inode, offset, offset + a.pages, v)) return errno('ENOMEM');
-      inode.vmas++;
+      inode.mapped.push(v);
       mm.insert(v);
       mm.maps.set(a.as, { start, pages: a.pages });
       // hugetlbfs_file_mmap: a writable mapping extends the file to cover it.

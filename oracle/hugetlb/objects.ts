@@ -37,8 +37,17 @@ export class Inode {
   linked: boolean;
   /** Open descriptors across processes. */
   fds = 0;
-  /** VMAs mapping it (each holds a file reference). */
-  vmas = 0;
+  /**
+   * VMAs mapping it (each holds a file reference), in the order of the inode's interval tree
+   * among VMAs of one offset: a new one after the others, a fork's copy right after its
+   * original, and both pieces of a split after the others (the split takes the VMA out and
+   * puts the pieces back). Truncation and hole punching unmap them in this order.
+   */
+  readonly mapped: Vma[] = [];
+
+  get vmas(): number {
+    return this.mapped.length;
+  }
 
   constructor(
     readonly name: string,
@@ -113,13 +122,12 @@ export class Mm extends AddressSpace<Vma> {
     return (top >= 0 ? top : Math.min(MMAP_TOP, this.lowest ?? MMAP_TOP)) - pages;
   }
 
-  /** The pieces of a split private VMA share its reserve map; each holds the inode. Every field of Vma, the optional ones too. */
+  /** The pieces of a split private VMA share its reserve map; each holds the inode. */
   protected dup(v: Vma): Vma {
-    const tail: Vma = {
-      start: v.start, end: v.end, pgoff: v.pgoff, inode: v.inode, shared: v.shared, noreserve: v.noreserve,
-      writable: v.writable, resv: v.resv, owner: v.owner, unmapped: v.unmapped, dontcopy: v.dontcopy,
-    };
-    tail.inode.vmas++;
+    const tail = clone(v);
+    const m = v.inode.mapped;
+    m.splice(m.indexOf(v), 1);
+    m.push(v, tail);
     return tail;
   }
 
@@ -127,7 +135,9 @@ export class Mm extends AddressSpace<Vma> {
   copy(): Mm {
     const kept = this.vmas().filter((v) => !v.dontcopy);
     const copies = kept.map((v) => {
-      const c = this.dup(v);
+      const c = clone(v);
+      const m = v.inode.mapped;
+      m.splice(m.indexOf(v) + 1, 0, c);
       c.resv = null;
       c.owner = false;
       c.unmapped = false;
@@ -148,4 +158,12 @@ export class Mm extends AddressSpace<Vma> {
     child.mounts = new Map(this.mounts);
     return child;
   }
+}
+
+/** A copy of a VMA, every field of it (the optional ones too). */
+function clone(v: Vma): Vma {
+  return {
+    start: v.start, end: v.end, pgoff: v.pgoff, inode: v.inode, shared: v.shared, noreserve: v.noreserve,
+    writable: v.writable, resv: v.resv, owner: v.owner, unmapped: v.unmapped, dontcopy: v.dontcopy,
+  };
 }
