@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MECHANISMS } from '../../oracle/index.ts';
 import { Random } from '../../oracle/core/random.ts';
 import { fuzz } from '../../tools/fuzz/engine.ts';
+import { divergenceRow } from '../../tools/fuzz/rows.ts';
 import { loadModuleImplementation } from '../../tools/impl/module.ts';
 import { OracleImplementation } from '../../tools/impl/oracle.ts';
 import { ImplError, type Implementation, type StepRequest, type StepResult } from '../../tools/impl/types.ts';
@@ -178,6 +179,28 @@ describe('mmspec fuzz', () => {
     const onOracle = cli(['run', '--no-spec-tables', '--tables', out]);
     expect(onOracle.code).toBe(1);
     expect(onOracle.stdout).toMatch(/^0 passed, 1 failed/m);
+  });
+
+  it('leaves out of a row the steps its implementation refused as invalid (names a failed step never made)', () => {
+    const obs = { watermark_scale_factor: 10 };
+    const step = (op: string, args: Record<string, unknown>) => ({ op, args });
+    const steps = [step('set_scale', { value: 20 }), step('read_scale', { as: 'gone' }), step('set_scale', { value: 30 })];
+    const ta = {
+      start: obs,
+      steps: [
+        { request: steps[0]!, result: { ret: 'ok' as const, observation: { watermark_scale_factor: 20 } } },
+        { request: steps[1]!, error: { kind: 'invalid', message: "no value 'gone'" } },
+        { request: steps[2]!, result: { ret: 'ok' as const, observation: { watermark_scale_factor: 30 } } },
+      ],
+    };
+    const d = {
+      signature: 'set_scale:watermark_scale_factor:more', differences: [{ step: 2, op: 'set_scale', field: 'watermark_scale_factor', a: 30, b: 29, signature: 'x' }],
+      seed: 1, index: 0, original: { config: {}, steps }, minimal: { config: {}, steps }, traces: [ta, ta] as [typeof ta, typeof ta], occurrences: 1, shrinkRuns: 0,
+    };
+    const info = { name: 'a', version: '1', mechanisms: [EXAMPLE], layers: ['abi' as const], kernel: null };
+    const row = divergenceRow(d, mechanisms().get(EXAMPLE)!, gen(EXAMPLE), info, info, new Date(0), 1);
+    expect(row.steps.map((s) => s.op)).toEqual(['set_scale', 'set_scale']);
+    expect(row.steps[1]!.expect).toEqual({ observe: { watermark_scale_factor: 30 } });
   });
 
   it('gives the same campaign for the same seed', () => {

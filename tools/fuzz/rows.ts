@@ -27,6 +27,9 @@ export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceG
   const first = d.differences[0]!;
   let tainted = false;
   const steps = d.minimal.steps.map((st, i) => {
+    // A step A refused as invalid named what no earlier step made (its mmap failed): it
+    // changed nothing, and a replay would stop at it. It is left out.
+    if (ta.steps[i]?.error?.kind === 'invalid') return null;
     const out: Scenario['steps'][number] = { op: st.op, args: st.args as Record<string, unknown> };
     if (st.proc) out.proc = st.proc;
     const r = ta.steps[i]?.result;
@@ -59,7 +62,7 @@ export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceG
     if (Object.keys(observe).length) expect.observe = observe;
     if (Object.keys(expect).length) out.expect = expect;
     return out;
-  });
+  }).filter((st) => st !== null);
   return {
     id: `${spec.name}.fuzz.${slug(d.signature)}-${hash}`,
     title: `Fuzz: ${first.op} answers ${first.field} ${JSON.stringify(first.a)} where ${b.name} says ${JSON.stringify(first.b)}`.slice(0, 120),
