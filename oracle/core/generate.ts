@@ -38,6 +38,11 @@ export interface SequenceGenerator {
 /** The expression of a page count: `{expr}` when it reads the observation, else the number. */
 export const expr = (e: string) => ({ expr: e });
 
+/** A step done by process proc (the main process's steps name none). */
+export function inProc(proc: string): (st: GenStep) => GenStep {
+  return (st) => (proc === 'main' ? st : { ...st, proc });
+}
+
 /** Adds steps from next() until there are `length` (next gives null when its pick does not fit). */
 export function fillSteps(steps: GenStep[], length: number, next: () => GenStep | null): GenStep[] {
   while (steps.length < length) {

@@ -4,7 +4,7 @@
 // truncation, hole punching and preallocation, and pool resizing while pages are in use.
 // Sizes are huge pages. Names are tracked per process as the probe keeps them: a fork's
 // child inherits its parent's mappings, files and mounts.
-import { fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
+import { fillSteps, inProc, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
 import type { Random } from '../core/random.ts';
 
 interface GFile {
@@ -33,7 +33,7 @@ function step(s: State): GenStep | null {
   const names = [...s.procs.keys()];
   const pname = names.length > 1 && r.chance(0.3) ? r.pick(names.slice(1)) : 'main';
   const p = s.procs.get(pname)!;
-  const at = (st: GenStep): GenStep => (pname === 'main' ? st : { ...st, proc: pname });
+  const at = inProc(pname);
   const maps = [...p.maps.entries()];
   const files = [...p.files.entries()];
   const openFiles = files.filter(([, f]) => f.open);

@@ -5,7 +5,7 @@
 // pages exist, use_zero_pages, smart_scan, chain pruning at every lookup, unmerge-all).
 // Names are tracked per process as the probe keeps them: a fork's child inherits its parent's
 // mappings, and a mapping unmapped whole is forgotten.
-import { fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
+import { fillSteps, inProc, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
 import { inRange } from '../core/kernel.ts';
 import type { Random } from '../core/random.ts';
 import { KSM_SWITCHES } from './switches.ts';
@@ -49,7 +49,7 @@ function step(s: State): GenStep {
   const names = [...s.procs.keys()];
   const pname = names.length > 1 && r.chance(0.35) ? r.pick(names.slice(1)) : 'main';
   const p = s.procs.get(pname)!;
-  const at = (st: GenStep): GenStep => (pname === 'main' ? st : { ...st, proc: pname });
+  const at = inProc(pname);
   const maps = [...p.maps.entries()];
   const anyMap = maps.length ? r.pick(maps) : null;
   const op = r.weighted({

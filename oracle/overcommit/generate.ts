@@ -3,7 +3,7 @@
 // paths a kernel answers (ranges over holes, growth without room, shrinking past the heap,
 // unknown policy values). Names are tracked per process so every step refers to a mapping
 // or process an earlier step made.
-import { expr, fillSteps, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
+import { expr, fillSteps, inProc, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
 import type { Random } from '../core/random.ts';
 
 /** Base pages per default huge page (2 MiB), the size hugetlb mappings come in. */
@@ -81,7 +81,7 @@ const PROTS = ['rw', 'r', 'none'] as const;
 function step(s: State): GenStep | null {
   const r = s.rng;
   const [pname, p] = s.proc();
-  const withProc = (st: GenStep): GenStep => (pname === 'main' ? st : { ...st, proc: pname });
+  const withProc = inProc(pname);
   const maps = [...p.maps.entries()];
   const anyMap = maps.length ? r.pick(maps) : null;
   const op = r.weighted({
