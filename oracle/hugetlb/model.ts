@@ -236,9 +236,10 @@ export class HugetlbModel implements MechanismModel {
     if (!copy) {
       if (!cowFromOwner) return SIGBUS;
       // unmap_ref_private: take the page from the children, who get SIGBUS if they fault there
-      // later; the owner is then its only mapper and keeps it.
-      this.unmapRefPrivate(v, idx, old);
-      return OK;
+      // later; the owner is then its only mapper and keeps it, unless the walk took the
+      // owner's own entry too: then the access faults again, on no page.
+      this.unmapRefPrivate(v, addr, idx, old);
+      return mm.ptes.get(addr) === old ? OK : this.fault(mm, addr, true);
     }
     copy.restoreReserve = false;
     copy.mappers = 1;
@@ -249,18 +250,21 @@ export class HugetlbModel implements MechanismModel {
   }
 
   /**
-   * unmap_ref_private: every private VMA without reservations of its own that maps the page
-   * loses it and is marked HPAGE_RESV_UNMAPPED, also one marked by an earlier failed COW.
+   * unmap_ref_private: for every other private VMA of the file that covers the page's offset
+   * and has no reservations of its own, the page-table entry at the owner's address in that
+   * VMA's process is cleared if it maps the page, and the VMA is marked HPAGE_RESV_UNMAPPED
+   * (also one marked by an earlier failed COW). The address is the owner's whatever the VMA:
+   * a fork's copy lies there, but another private mapping of the file in the owner's own
+   * process does not, and through it the walk clears the owner's own entry.
    */
-  private unmapRefPrivate(owner: Vma, idx: number, page: HPage): void {
+  private unmapRefPrivate(owner: Vma, ownerAddr: number, idx: number, page: HPage): void {
     for (const mm of this.procs.values()) {
       for (const v of mm.vmas()) {
         if (v === owner || v.inode !== owner.inode || v.shared || v.owner) continue;
         if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
-        const addr = v.start + (idx - v.pgoff);
-        if (mm.ptes.get(addr) !== page) continue;
+        if (mm.ptes.get(ownerAddr) !== page) continue;
         const gather: HPage[] = [];
-        this.unmapPte(mm, v, addr, gather);
+        this.unmapPte(mm, v, ownerAddr, gather);
         this.freeGathered(gather);
         v.unmapped = true;
       }
