@@ -262,6 +262,7 @@ export class HugetlbModel implements MechanismModel {
       for (const v of mm.vmas()) {
         if (v === owner || v.inode !== owner.inode || v.shared || v.owner) continue;
         if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
+        if ((ownerAddr < v.start || ownerAddr >= v.end) && this.behaviour.on('owner-cow-walk-spares-owner')) continue;
         if (mm.ptes.get(ownerAddr) !== page) continue;
         const gather: HPage[] = [];
         this.unmapPte(mm, v, ownerAddr, gather);

@@ -85,4 +85,14 @@ export const HUGETLB_SWITCHES: KernelSwitch[] = [
       "cause not found: __unmap_hugepage_range in 6.12.107 and 7.1.8 sources sets the flag whatever the page's mapcount; range tentative (6.18.44 shows it, 6.12.118 and 7.2.13 do not)",
     ],
   },
+  {
+    name: 'owner-cow-walk-spares-owner',
+    kernels: '>=6.12 <6.13',
+    summary:
+      "a failed owner COW's walk (unmap_ref_private) clears entries only where the VMA it walks through lies, that is in a fork's copies: another private mapping of the file in the owner's own process neither loses the owner's entry nor is marked HPAGE_RESV_UNMAPPED; 6.1, 6.18 and 7.2 clear the entry at the owner's address through every such VMA",
+    evidence: [
+      'recorded: Debian 6.12.118 answers ok where 6.1.0-57, the 6.18.44 host and 7.2.13 answer SIGBUS (rows hugetlb.fork.owner-cow-walk-takes-owners-own-entry, hugetlb.fork.noreserve-mapping-marked-by-owner-cow-walk)',
+      'cause not found: unmap_ref_private and __unmap_hugepage_range read alike in the 6.12.107 and 7.1.8 sources; range tentative',
+    ],
+  },
 ];
