@@ -171,17 +171,22 @@ export class HugetlbModel implements MechanismModel {
    * order of the inode's interval tree: by file offset, then as inode.mapped has them.
    */
   private zap(inode: Inode, from: number, to: number): void {
-    const owner = new Map<Vma, Mm>();
-    for (const mm of this.procs.values()) for (const v of mm.vmas()) if (v.inode === inode) owner.set(v, mm);
-    const vmas = inode.mapped.filter((v) => owner.has(v)).map((v, n) => [owner.get(v)!, v, n] as const);
-    vmas.sort((x, y) => x[1].pgoff - y[1].pgoff || x[2] - y[2]);
-    for (const [mm, v] of vmas) {
+    for (const [mm, v] of this.inTreeOrder(inode)) {
       const a = v.start + Math.max(0, from - v.pgoff);
       const b = Math.min(v.end, v.start + Math.max(0, to - v.pgoff));
       const gather: HPage[] = []; // each VMA is unmapped with its own mmu_gather
       for (let addr = a; addr < b; addr++) this.unmapPte(mm, v, addr, gather);
       this.freeGathered(gather);
     }
+  }
+
+  /** The inode's VMAs with their processes, in its interval tree's order: by offset, then as inode.mapped has them. */
+  private inTreeOrder(inode: Inode): [Mm, Vma][] {
+    const owner = new Map<Vma, Mm>();
+    for (const mm of this.procs.values()) for (const v of mm.vmas()) if (v.inode === inode) owner.set(v, mm);
+    const vmas = inode.mapped.filter((v) => owner.has(v)).map((v, n) => [owner.get(v)!, v, n] as const);
+    vmas.sort((x, y) => x[1].pgoff - y[1].pgoff || x[2] - y[2]);
+    return vmas.map(([mm, v]) => [mm, v]);
   }
 
   /** hugetlbfs_evict_inode once nothing holds the inode: its pages and reservations go. */
@@ -258,17 +263,15 @@ export class HugetlbModel implements MechanismModel {
    * process does not, and through it the walk clears the owner's own entry.
    */
   private unmapRefPrivate(owner: Vma, ownerAddr: number, idx: number, page: HPage): void {
-    for (const mm of this.procs.values()) {
-      for (const v of mm.vmas()) {
-        if (v === owner || v.inode !== owner.inode || v.shared || v.owner) continue;
-        if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
-        if ((ownerAddr < v.start || ownerAddr >= v.end) && this.behaviour.on('owner-cow-walk-spares-owner')) continue;
-        if (mm.ptes.get(ownerAddr) !== page) continue;
-        const gather: HPage[] = [];
-        this.unmapPte(mm, v, ownerAddr, gather);
-        this.freeGathered(gather);
-        v.unmapped = true;
-      }
+    for (const [mm, v] of this.inTreeOrder(owner.inode)) {
+      if (v === owner || v.shared || v.owner) continue;
+      if (idx < v.pgoff || idx >= v.pgoff + (v.end - v.start)) continue;
+      if ((ownerAddr < v.start || ownerAddr >= v.end) && this.behaviour.on('owner-cow-walk-spares-owner')) continue;
+      if (mm.ptes.get(ownerAddr) !== page) continue;
+      const gather: HPage[] = [];
+      this.unmapPte(mm, v, ownerAddr, gather);
+      this.freeGathered(gather);
+      v.unmapped = true;
     }
   }
 
