@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { UserError } from '../cli/errors.ts';
 import { importFile } from '../../oracle/core/import-file.ts';
+import { projectRoot } from '../paths.ts';
 import { check, stepResultProblems } from './protocol.ts';
 import {
   ImplError, ImplFailure, stepByStep, type Implementation, type ImplementationInfo, type Observation, type OpenOutcome,
@@ -68,7 +69,7 @@ class CheckedModule implements Implementation {
       if ((e as { name?: unknown })?.name === 'ImplError' && (k === 'unsupported' || k === 'invalid' || k === 'internal')) {
         throw new ImplError(k, (e as Error).message);
       }
-      throw new ImplFailure(`${this.label}: ${method}() threw ${firstLine(e)}`, e instanceof Error ? (e.stack ?? '') : '');
+      throw new ImplFailure(`${this.label}: ${method}() threw ${firstLine(e)}`, e instanceof Error ? moduleFrames(e.stack ?? '') : '');
     }
   }
 
@@ -122,3 +123,13 @@ class CheckedModule implements Implementation {
     return this.impl.switchesUsed ? this.call('switchesUsed', () => this.impl.switchesUsed!(session)) : [];
   }
 }
+
+/** A stack as the module's author needs it: its frames up to where the runner called it. */
+function moduleFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const runner = lines.findIndex((l) => /^\s+at /.test(l) && RUNNER_FRAME.test(l));
+  return (runner < 0 ? lines : lines.slice(0, runner)).join('\n');
+}
+
+/** A frame of this project's runner (sources or compiled), not of the module under test. */
+const RUNNER_FRAME = new RegExp(`${projectRoot().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(dist/)?tools/`);
