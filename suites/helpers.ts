@@ -3,6 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../tools/paths.ts';
+import { afterAll } from 'vitest';
 
 export const ROOT = projectRoot();
 export const MMSPEC = join(ROOT, 'tools/bin/mmspec.js');
@@ -45,11 +46,14 @@ export function cliAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
 }
 
 const temps: string[] = [];
-process.once('exit', () => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const removeTemps = () => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+};
+// After the test file's tests: a test worker may be stopped without an exit event.
+afterAll(removeTemps);
+process.once('exit', removeTemps);
 
-/** A fresh folder under the temp dir, removed when the test process exits. */
+/** A fresh folder under the temp dir, removed when the test file's tests are done. */
 export function tempDir(prefix = 'mmspec-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   temps.push(dir);

@@ -14,11 +14,8 @@ if [ "$(id -u)" != 0 ]; then
   echo "linux-doc-6.12 missing and not root: documents only it ships cannot be checked (apt-get install linux-doc-6.12)"
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-log=/tmp/mmspec-install-docs.log
-if ! apt-get install -y --no-install-recommends linux-doc-6.12 >"$log" 2>&1; then
-  # Stale package lists: refresh once and try again.
-  apt-get update >>"$log" 2>&1 && apt-get install -y --no-install-recommends linux-doc-6.12 >>"$log" 2>&1 \
-    || { echo "linux-doc-6.12 could not be installed (see $log): documents only it ships cannot be checked"; exit 0; }
+if ! "$(dirname "$0")/apt-install.sh" linux-doc-6.12; then
+  echo "linux-doc-6.12 could not be installed: documents only it ships cannot be checked"
+  exit 0
 fi
 if [ -d "$tree" ]; then echo "linux-doc-6.12: $tree"; else echo "linux-doc-6.12 installed, but $tree is missing (is /usr/share/doc excluded from dpkg?)"; fi
