@@ -94,6 +94,18 @@ function removeAt<T>(a: T[], i: number): void {
   a.pop();
 }
 
+/** The index of the first VMA of a sorted leaf starting at or above start (its length when none does). */
+function firstStartingAt<V extends Range>(a: V[], start: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]!.start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The entries of an array split into about equal parts of at most `most`. */
 function chunks<T>(items: T[], most: number): T[][] {
   const parts = Math.max(1, Math.ceil(items.length / most));
@@ -200,13 +212,7 @@ export class VmaTree<V extends Range> {
   insert(v: V): void {
     const leaf = this.descend(v.start);
     const a = leaf.vmas!;
-    let i = 0;
-    let hi = a.length;
-    while (i < hi) {
-      const mid = (i + hi) >> 1;
-      if (a[mid]!.start < v.start) i = mid + 1;
-      else hi = mid;
-    }
+    const i = firstStartingAt(a, v.start);
     const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
     const lost = between(leaf, i); // the gap v lands in, between its neighbours-to-be
     insertAt(a, i, v);
@@ -341,14 +347,8 @@ export class VmaTree<V extends Range> {
 
   /** The index of v in a leaf (found by its start), or -1. */
   private indexOf(a: V[], v: V): number {
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid]!.start < v.start) lo = mid + 1;
-      else hi = mid;
-    }
-    return a[lo] === v ? lo : -1;
+    const i = firstStartingAt(a, v.start);
+    return a[i] === v ? i : -1;
   }
 
   /** The leaf where a VMA starting at `start` belongs (the last leaf starting at or below it, or the first), its path recorded. */

@@ -54,9 +54,6 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   const resolveA = () => resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
   let a = await resolveA();
   const b = await resolveImplementation(o.against, { timeoutMs, allowHostChanges: o.allowHostChanges });
-  // A guest keeps what one mechanism's sequences leave behind (leaked huge pages shrink the
-  // commit limit, say): each mechanism gets a boot of its own.
-  const bootEach = o.impl.startsWith('qemu:');
   const runs: object[] = [];
   let divergences = 0;
   try {
@@ -64,7 +61,9 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     const list = o.mechanism ?? fuzzable.filter((m) => claimed.includes(m));
     if (!list.length) throw new UserError(`${o.impl} claims none of the mechanisms with a sequence generator (${fuzzable.join(', ')})`);
     for (const [i, mechanism] of list.entries()) {
-      if (i > 0 && bootEach) {
+      // Each mechanism starts from an implementation of its own: a machine keeps what one
+      // mechanism's sequences leave behind (a guest's leaked huge pages shrink the commit limit).
+      if (i > 0) {
         await a.dispose?.();
         a = await resolveA();
       }

@@ -17,20 +17,24 @@
  * around the syscall it measures and must not change its own mappings. */
 static char meminfo_buf[16384];
 
-const char *meminfo_snapshot(void) {
-  int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NULL;
+size_t read_whole(const char *path, char *buf, size_t cap) {
   size_t n = 0;
-  for (;;) {
-    ssize_t k = read(fd, meminfo_buf + n, sizeof meminfo_buf - 1 - n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break;
-    n += (size_t)k;
-    if (n == sizeof meminfo_buf - 1) break;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    while (n < cap - 1) {
+      ssize_t k = read(fd, buf + n, cap - 1 - n);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      n += (size_t)k;
+    }
+    close(fd);
   }
-  close(fd);
-  meminfo_buf[n] = 0;
-  return n ? meminfo_buf : NULL;
+  buf[n] = 0;
+  return n;
+}
+
+const char *meminfo_snapshot(void) {
+  return read_whole("/proc/meminfo", meminfo_buf, sizeof meminfo_buf) ? meminfo_buf : NULL;
 }
 
 long meminfo_field(const char *snap, const char *key) {

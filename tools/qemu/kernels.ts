@@ -112,8 +112,6 @@ export class GuestImplementation extends RpcImplementation {
   private sessions = 0;
   /** The last session was a disposable one's: no later session may meet what it left. */
   private spent = false;
-  /** Boots a reopen took (for tests and logs). */
-  reboots = 0;
 
   constructor(
     private readonly guest: LineTransport & { dispose(): Promise<void> },
@@ -143,7 +141,6 @@ export class GuestImplementation extends RpcImplementation {
     await this.restart();
     this.sessions = 0;
     this.spent = false;
-    this.reboots++;
   }
 
   override async dispose(): Promise<void> {

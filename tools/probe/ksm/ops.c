@@ -218,18 +218,7 @@ static int ksm_open(const jval *cfg, sbuf *res, rpc_err *e) {
 /* /proc/vmstat's line for key, or -1. */
 static long vmstat_field(const char *key) {
   char buf[16384];
-  int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t n = 0;
-  for (;;) {
-    ssize_t k = read(fd, buf + n, sizeof buf - 1 - n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break;
-    n += (size_t)k;
-    if (n == sizeof buf - 1) break;
-  }
-  close(fd);
-  buf[n] = 0;
+  if (!read_whole("/proc/vmstat", buf, sizeof buf)) return -1;
   size_t kl = strlen(key);
   for (char *line = buf; *line;) {
     if (!strncmp(line, key, kl) && line[kl] == ' ') return strtol(line + kl + 1, NULL, 10);
