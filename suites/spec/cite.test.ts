@@ -1,10 +1,11 @@
 // Every quote appears, whitespace-insensitively, in the cited section of its document.
 import { describe, expect, it } from 'vitest';
 import { checkCitations } from '../../tools/cite/check.ts';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chainDocs, findDocs, HOW_TO_PROVIDE_DOCS } from '../../tools/cite/docs.ts';
+import { chainDocs, cloneOrigin, findDocs, HOW_TO_PROVIDE_DOCS } from '../../tools/cite/docs.ts';
 import { normalise, sections } from '../../tools/cite/rst.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
 import { EXAMPLE, tempDir } from '../helpers.ts';
@@ -80,6 +81,27 @@ describe('documents in several trees', () => {
     expect(chainDocs([])).toBeNull();
     const only = { label: 'x', root: '/x', read: () => 'text' };
     expect(chainDocs([only])).toBe(only);
+  });
+});
+
+describe('a clone made elsewhere', () => {
+  // The documents' revision lies beside the repository a local clone was made from: git's
+  // remote origin names that folder when it is a path, and nothing when it is a URL.
+  const repoWithOrigin = (origin: string) => {
+    const repo = tempDir('mmspec-clone-');
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync('git', ['-C', repo, 'remote', 'add', 'origin', origin]);
+    return repo;
+  };
+
+  it('finds the folder it was cloned from, and no folder for a URL or none', () => {
+    expect(cloneOrigin(repoWithOrigin('/work/elsewhere/mmspec'))).toBe('/work/elsewhere/mmspec');
+    expect(cloneOrigin(repoWithOrigin('file:///srv/mmspec'))).toBe('/srv/mmspec');
+    const relative = repoWithOrigin('../up/mmspec');
+    expect(cloneOrigin(relative)).toBe(join(relative, '../up/mmspec'));
+    expect(cloneOrigin(repoWithOrigin('https://example.org/mmspec.git'))).toBeNull();
+    expect(cloneOrigin(repoWithOrigin('git@example.org:mmspec.git'))).toBeNull();
+    expect(cloneOrigin(tempDir('mmspec-noclone-'))).toBeNull();
   });
 });
 

@@ -1,7 +1,9 @@
 // Finding the Documentation tree quotes are checked against, in this order:
-// --docs DIR, $MMSPEC_DOCS, ../shared/docs/linux, Debian's linux-doc-6.12 (gzipped rst); a
+// --docs DIR, $MMSPEC_DOCS, ../shared/docs/linux (beside this repository, or beside the one a
+// local clone was made from), Debian's linux-doc-6.12 (gzipped rst); a
 // document the first tree found lacks is read from the next tree that has it (the admin guide,
 // which only Debian's linux-doc-6.12 ships of these; tools/bin/install-docs.sh installs it).
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -86,5 +88,22 @@ export function findDocs(explicit?: string): DocSource | null {
     if (!src) throw new Error(`MMSPEC_DOCS=${env}: no Documentation/ folder there`);
     return further(src);
   }
-  return further(fromRoot(resolve(projectRoot(), '..', 'shared', 'docs', 'linux'), '../shared/docs/linux'));
+  // Beside this repository, or beside the one a local clone was made from.
+  const beside = (repo: string, label: string) => fromRoot(resolve(repo, '..', 'shared', 'docs', 'linux'), label);
+  const origin = cloneOrigin();
+  return further(beside(projectRoot(), '../shared/docs/linux') ?? (origin ? beside(origin, `../shared/docs/linux beside ${origin}`) : null));
+}
+
+/** The folder a repository was cloned from, when git's remote origin is a local path; else null. */
+export function cloneOrigin(repo = projectRoot()): string | null {
+  try {
+    const url = execFileSync('git', ['config', '--get', 'remote.origin.url'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .replace(/^file:\/\//, '');
+    // A URL (https://, ssh://) or scp-like host:path is no folder here.
+    if (!url || /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/]+:/.test(url)) return null;
+    return resolve(repo, url);
+  } catch {
+    return null;
+  }
 }
