@@ -16,8 +16,18 @@ export function compareVersions(a: Version, b: Version): number {
 
 const COMPARATOR = /^(>=|<=|>|<|=)(\d+(?:\.\d+){0,2})$/;
 
+// Every scenario and every model asks again for the same few pairs: answered once each.
+const answers = new Map<string, boolean>();
+
 /** Whether a kernel release lies in a range: '*' or space-separated comparators, all of which must hold. */
 export function inRange(release: string, range: string): boolean {
+  const key = `${release}\n${range}`;
+  let answer = answers.get(key);
+  if (answer === undefined) answers.set(key, (answer = rangeHolds(release, range)));
+  return answer;
+}
+
+function rangeHolds(release: string, range: string): boolean {
   if (range.trim() === '*') return true;
   // A model following the document alone is judged on the scenarios of the tables' revision.
   const v = parseVersion(release === 'documented' ? DEFAULT_MODEL_KERNEL : release);

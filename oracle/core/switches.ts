@@ -29,32 +29,30 @@ export interface SwitchSettings {
 export class Behaviour {
   /** Switches that decided something so far (for explain and reports). */
   readonly used = new Set<string>();
-  private readonly active = new Set<string>();
-  private readonly known = new Set<string>();
+  /** Every switch of the model, on or off. */
+  private readonly state = new Map<string, boolean>();
 
   constructor(
     readonly switches: readonly KernelSwitch[],
     readonly settings: SwitchSettings,
   ) {
     for (const s of switches) {
-      this.known.add(s.name);
       const forced = settings.force?.[s.name];
-      const on = forced ?? (settings.kernel !== DOCUMENTED && inRange(settings.kernel, s.kernels));
-      if (on) this.active.add(s.name);
+      this.state.set(s.name, forced ?? (settings.kernel !== DOCUMENTED && inRange(settings.kernel, s.kernels)));
     }
   }
 
   /** Whether a switch is on; asking marks it as one that shaped the result. */
   on(name: string): boolean {
-    if (!this.known.has(name)) throw new Error(`unknown kernel behaviour switch '${name}'`);
-    const on = this.active.has(name);
+    const on = this.state.get(name);
+    if (on === undefined) throw new Error(`unknown kernel behaviour switch '${name}'`);
     if (on) this.used.add(name);
     return on;
   }
 
   /** Every switch that is on. */
   get enabled(): string[] {
-    return [...this.active];
+    return [...this.state].filter(([, on]) => on).map(([name]) => name);
   }
 }
 

@@ -44,28 +44,43 @@ class Node<V extends Range> {
   }
 }
 
-// A node's entries, alike for leaves and inner nodes: the bounds of entry i, the largest gap
-// inside it (none for a VMA), and the gap between entries i-1 and i.
-const entryLo = <V extends Range>(n: Node<V>, i: number): number => (n.vmas ? n.vmas[i]!.start : n.kids![i]!.lo);
-const entryHi = <V extends Range>(n: Node<V>, i: number): number => (n.vmas ? n.vmas[i]!.end : n.kids![i]!.hi);
-const between = <V extends Range>(n: Node<V>, i: number): number => (i > 0 && i < n.count ? entryLo(n, i) - entryHi(n, i - 1) : NONE);
+// The gap between a leaf's VMAs i-1 and i (none at either end). Leaves and inner nodes get
+// loops of their own below: those run over every entry of a node, and testing the node's
+// kind at each entry cost a tenth of a step.
+const leafGap = <V extends Range>(a: V[], i: number): number => (i > 0 && i < a.length ? a[i]!.start - a[i - 1]!.end : NONE);
 
 /** Recomputes a node's bounds and largest gap from all its entries. */
 function pull<V extends Range>(n: Node<V>): void {
-  const count = n.count;
-  if (!count) {
-    n.lo = n.hi = n.gap = 0;
-    return;
-  }
   let gap = 0;
-  const k = n.kids;
-  for (let i = 0; i < count; i++) {
-    const g = between(n, i);
-    if (g > gap) gap = g;
-    if (k && k[i]!.gap > gap) gap = k[i]!.gap;
+  const a = n.vmas;
+  if (a) {
+    const count = a.length;
+    if (!count) {
+      n.lo = n.hi = n.gap = 0;
+      return;
+    }
+    let end = a[0]!.end;
+    for (let i = 1; i < count; i++) {
+      const v = a[i]!;
+      if (v.start - end > gap) gap = v.start - end;
+      end = v.end;
+    }
+    n.lo = a[0]!.start;
+    n.hi = end;
+  } else {
+    const k = n.kids!;
+    const count = k.length;
+    let hi = k[0]!.hi;
+    gap = k[0]!.gap;
+    for (let i = 1; i < count; i++) {
+      const kid = k[i]!;
+      if (kid.lo - hi > gap) gap = kid.lo - hi;
+      if (kid.gap > gap) gap = kid.gap;
+      hi = kid.hi;
+    }
+    n.lo = k[0]!.lo;
+    n.hi = hi;
   }
-  n.lo = entryLo(n, 0);
-  n.hi = entryHi(n, count - 1);
   n.gap = gap;
 }
 
@@ -75,9 +90,17 @@ function pull<V extends Range>(n: Node<V>): void {
  * had, or (only when the largest one went) found by looking at every entry.
  */
 function refresh<V extends Range>(n: Node<V>, lost: number, added: number): void {
-  if (!n.count) return pull(n);
-  n.lo = entryLo(n, 0);
-  n.hi = entryHi(n, n.count - 1);
+  const a = n.vmas;
+  if (a) {
+    if (!a.length) return pull(n);
+    n.lo = a[0]!.start;
+    n.hi = a[a.length - 1]!.end;
+  } else {
+    const k = n.kids!;
+    if (!k.length) return pull(n);
+    n.lo = k[0]!.lo;
+    n.hi = k[k.length - 1]!.hi;
+  }
   if (added >= n.gap) n.gap = added;
   else if (lost >= n.gap) pull(n);
 }
@@ -214,11 +237,11 @@ export class VmaTree<V extends Range> {
     const a = leaf.vmas!;
     const i = firstStartingAt(a, v.start);
     const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
-    const lost = between(leaf, i); // the gap v lands in, between its neighbours-to-be
+    const lost = leafGap(a, i); // the gap v lands in, between its neighbours-to-be
     insertAt(a, i, v);
     this.size++;
     if (a.length > MAX) return this.repair();
-    refresh(leaf, lost, Math.max(between(leaf, i), between(leaf, i + 1)));
+    refresh(leaf, lost, Math.max(leafGap(a, i), leafGap(a, i + 1)));
     this.bubble(lo0, hi0, gap0);
   }
 
@@ -229,14 +252,14 @@ export class VmaTree<V extends Range> {
     const i = this.indexOf(a, v);
     if (i < 0) return false;
     const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
-    const lost = Math.max(between(leaf, i), between(leaf, i + 1));
+    const lost = Math.max(leafGap(a, i), leafGap(a, i + 1));
     removeAt(a, i);
     this.size--;
     if (a.length < MIN && this.depth > 1) {
       this.repair();
       return true;
     }
-    refresh(leaf, lost, between(leaf, i));
+    refresh(leaf, lost, leafGap(a, i));
     this.bubble(lo0, hi0, gap0);
     return true;
   }
@@ -244,12 +267,13 @@ export class VmaTree<V extends Range> {
   /** Moves the end of a VMA in the tree (it must stay clear of the next one). */
   setEnd(v: V, end: number): void {
     const leaf = this.descend(v.start);
-    const i = this.indexOf(leaf.vmas!, v);
+    const a = leaf.vmas!;
+    const i = this.indexOf(a, v);
     if (i < 0) throw new Error('setEnd: the VMA is not in the tree');
     const { lo: lo0, hi: hi0, gap: gap0 } = leaf;
-    const lost = between(leaf, i + 1);
+    const lost = leafGap(a, i + 1);
     v.end = end;
-    refresh(leaf, lost, between(leaf, i + 1));
+    refresh(leaf, lost, leafGap(a, i + 1));
     this.bubble(lo0, hi0, gap0);
   }
 

@@ -33,7 +33,7 @@ export class CommittedAs {
   /** percpu_counter_sum_positive: what Committed_AS shows. */
   sum(): number {
     let sum = this.count;
-    for (const d of this.perCpu) sum += d;
+    for (let cpu = 0; cpu < this.perCpu.length; cpu++) sum += this.perCpu[cpu]!;
     return Math.max(0, sum);
   }
 

@@ -40,6 +40,8 @@ export class OvercommitModel implements MechanismModel {
   readonly behaviour: Behaviour;
   /** Pages the processes' own runtime memory holds charged: in the counter, not in what is shown. */
   private hidden = 0;
+  /** Whether any hugetlb mapping was ever made (until then no step needs to look for one). */
+  private hugeMapped = false;
 
   constructor(config: OvercommitConfig, ctx: ModelContext) {
     this.behaviour = new Behaviour(OVERCOMMIT_SWITCHES, ctx);
@@ -93,11 +95,12 @@ export class OvercommitModel implements MechanismModel {
       admin_reserve_kbytes: s.admin_reserve_kbytes,
       vm_committed_as_count: this.committed.count,
       vm_committed_as_batch: this.committed.batch,
+      // The process facts a real kernel's probe measures at open, as this machine has them
+      // (undefined: absent, as in JSON; in the literal, the object is made in one piece).
+      process_vm_kb: m.process_vm_kb,
+      process_accounted_kb: m.process_accounted_kb,
+      process_accounted_low_kb: m.process_accounted_low_kb,
     };
-    // The process facts a real kernel's probe measures at open, as this machine has them.
-    if (m.process_vm_kb !== undefined) o.process_vm_kb = m.process_vm_kb;
-    if (m.process_accounted_kb !== undefined) o.process_accounted_kb = m.process_accounted_kb;
-    if (m.process_accounted_low_kb !== undefined) o.process_accounted_low_kb = m.process_accounted_low_kb;
     return o;
   }
 
@@ -156,7 +159,8 @@ export class OvercommitModel implements MechanismModel {
 
   /** A range split inside a hugetlb VMA off a huge page boundary: EINVAL (hugetlb_vm_op_split). */
   protected splitsHugePage(mm: Mm, start: number, end: number): boolean {
-    // Only the VMAs holding start or end can be split there.
+    // Only the VMAs holding start or end can be split there; none can before the first hugetlb mapping.
+    if (!this.hugeMapped) return false;
     return this.splitsHugeVma(mm.find(start), start, end) || this.splitsHugeVma(mm.find(end), start, end);
   }
 
@@ -237,6 +241,7 @@ export class OvercommitModel implements MechanismModel {
           op: 'mmap', args: { as: a.as, pages: huge, shared, noreserve, prot: prot === 'rw' ? 'rw' : 'r' }, proc,
         });
         if (r.ret !== 'ok') return r;
+        this.hugeMapped = true;
         v.end = huge * this.hpage;
         mm.placeMapping(v, { guards: false, guardNoreserve: false, thpAlign: false });
         v.huge = { name: a.as, base: v.start };
@@ -253,7 +258,8 @@ export class OvercommitModel implements MechanismModel {
       } else if (shared && backing !== 'file') {
         // shmem_zero_setup: the object is charged its whole size unless NORESERVE, whatever prot.
         if (!noreserve && !this.charge(mm, a.pages, reservation)) return errno('ENOMEM');
-        v.obj = { ...newObject('shmem', a.pages, noreserve), charged: noreserve ? 0 : a.pages };
+        v.obj = newObject('shmem', a.pages, noreserve);
+        if (!noreserve) v.obj.charged = a.pages;
       }
       // The probe's guards are MAP_NORESERVE, which mode 2 ignores.
       mm.placeMapping(v, {
@@ -306,7 +312,10 @@ export class OvercommitModel implements MechanismModel {
           const [name, first] = this.hugeAt(v, from);
           this.huge.setVmaFlags(proc, name, first, first + (to - from) / this.hpage, { writable: a.prot === 'rw' });
         }
-        for (const piece of mm.isolate(from, to)) Object.assign(piece, { prot: a.prot, account });
+        for (const piece of mm.isolate(from, to)) {
+          piece.prot = a.prot;
+          piece.account = account;
+        }
         if (wasAccount && !account) this.uncharge(pages);
         mm.settle(from, to);
       }

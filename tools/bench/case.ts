@@ -11,18 +11,24 @@ export interface BenchCase {
 
 /**
  * A model's steps per second, an observation after each. `record` makes a random sequence by
- * driving a model of its own (which also lets the JIT compile the model's code); a fresh model
- * then replays it against the clock, so the figure is the model's alone, not the generator's.
+ * driving a model of its own (which also lets the JIT compile the model's code); fresh models
+ * then replay it against the clock, so the figure is the model's alone, not the generator's.
+ * The median of five replays is the figure: one replay's rate moves by a fifth with when the
+ * collector runs.
  */
 export function modelStepsPerSecond(create: () => MechanismModel, record: (steps: number) => StepRequest[], steps: number): string {
   const sequence = record(steps);
-  const model = create();
-  const t0 = performance.now();
-  for (const step of sequence) {
-    model.step(step);
-    model.observe();
+  const rates: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const model = create();
+    const t0 = performance.now();
+    for (const step of sequence) {
+      model.step(step);
+      model.observe();
+    }
+    rates.push(sequence.length / ((performance.now() - t0) / 1000));
   }
-  const rate = sequence.length / ((performance.now() - t0) / 1000);
+  rates.sort((a, b) => a - b);
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  return `${n(rate)} steps/s (${n(sequence.length)} steps replayed, observation after each; target ≥ 1,000,000)`;
+  return `${n(rates[2]!)} steps/s (median of 5 replays of ${n(sequence.length)} steps, ${n(rates[0]!)}–${n(rates[4]!)}; observation after each; target ≥ 1,000,000)`;
 }

@@ -224,11 +224,12 @@ async function drive(
       throw e;
     }
     const result = batch ? batch[i]! : await impl.step(session, req);
-    const header = `step ${i}: ${st.op} ${JSON.stringify(req.args)}${st.proc ? ` in ${st.proc}` : ''} — ${cite.section}: "${cite.quote}"`;
+    // Only a diff needs it.
+    const header = () => `step ${i}: ${st.op} ${JSON.stringify(req.args)}${st.proc ? ` in ${st.proc}` : ''} — ${cite.section}: "${cite.quote}"`;
     const cDoc = compareStep(st.expect, result, start);
     const cPin = divergence ? compareStep(divergentExpect(s, divergence, i), result, start) : null;
     trace.push({ index: i, step: req, result, ok: cDoc.ok });
-    if (!cDoc.ok && docOk) firstDocDiff = { step: i, diff: diffText(cDoc, header) };
+    if (!cDoc.ok && docOk) firstDocDiff = { step: i, diff: diffText(cDoc, header()) };
     docOk &&= cDoc.ok;
     pinOk &&= !!cPin?.ok;
     if (!docOk && !pinOk) {
@@ -236,7 +237,7 @@ async function drive(
         return {
           status: 'failed', step: i,
           reason: `step ${i} (${st.op}) differs from both the document and the known divergence of kernels ${divergence.kernels}`,
-          diff: `${diffText(cPin, `${header} (as the known divergence pins it)`)}\n${firstDocDiff?.diff ?? ''}`.trimEnd(),
+          diff: `${diffText(cPin, `${header()} (as the known divergence pins it)`)}\n${firstDocDiff?.diff ?? ''}`.trimEnd(),
         };
       }
       return { status: 'failed', step: i, reason: `step ${i} (${st.op}) differs`, diff: firstDocDiff!.diff };
