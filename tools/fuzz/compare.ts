@@ -30,6 +30,7 @@ function direction(a: unknown, b: unknown): string {
 export function observed(obs: Observation, start: Observation, machineWide: Set<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obs)) {
+    if (v === undefined) continue; // absent, as in JSON
     out[k] = machineWide.has(k) && typeof v === 'number' && typeof start[k] === 'number' ? v - (start[k] as number) : v;
   }
   return out;

@@ -49,7 +49,7 @@ export async function replayOnOracle(kernel: string, s: LoadedScenario | null, r
     // The fields the row checks at this step (the pinned ones too), or all that both report.
     const checked = s
       ? new Set([...Object.keys(s.steps[i]?.expect?.observe ?? {}), ...Object.keys((divergence && divergentExpect(s, divergence, i)?.observe) ?? {})])
-      : new Set(Object.keys(real.observation).filter((f) => f in model.observation));
+      : new Set(Object.keys(real.observation).filter((f) => model.observation[f] !== undefined));
     for (const field of checked) {
       const delta = wide.has(field) || isDelta(s?.steps[i]?.expect?.observe?.[field]);
       const k = delta ? Number(real.observation[field]) - Number(rec.start?.[field]) : real.observation[field];
