@@ -490,7 +490,7 @@ class Checker {
     if (!expected) {
       const missing = [...spec.observationFields].filter((f) => obs[f] === undefined && !internalOnly(spec, f, this.info!));
       if (missing.length) this.add('warn', label, `leaves out ${missing.join(', ')}: scenarios checking them fail`, 'report every field of the observation schema you can read');
-      else this.add('ok', label, `reports ${Object.keys(obs).length} field(s) of ${spec.name}'s observation`);
+      else this.add('ok', label, `reports ${Object.values(obs).filter((v) => v !== undefined).length} field(s) of ${spec.name}'s observation`);
     }
     return obs;
   }
