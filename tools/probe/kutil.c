@@ -44,10 +44,11 @@ long meminfo_field(const char *snap, const char *key) {
     if (!strncmp(line, key, kl) && line[kl] == ':') {
       const char *p = line + kl + 1;
       while (*p == ' ') p++;
-      long v = 0;
+      /* Unsigned, so that a count the kernel let wrap below zero (%lu of a negative) reads back negative. */
+      unsigned long v = 0;
       int any = 0;
-      while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0'), any = 1;
-      return any ? v : -1;
+      while (*p >= '0' && *p <= '9') v = v * 10 + (unsigned long)(*p++ - '0'), any = 1;
+      return any ? (long)v : -1;
     }
     const char *nl = strchr(line, '\n');
     if (!nl) break;

@@ -55,7 +55,7 @@ long committed_as_kb(void); /* exact Committed_AS from /proc/meminfo, -1 on fail
 const char *meminfo_snapshot(void);
 /* A /proc file whole, as far as it fits (NUL-terminated); the bytes read (0 when unreadable). */
 size_t read_whole(const char *path, char *buf, size_t cap);
-long meminfo_field(const char *snap, const char *key); /* -1 when absent */
+long meminfo_field(const char *snap, const char *key); /* -1 when absent; a wrapped count negative */
 /* A sysfs or procfs value: read (trailing newline and blanks cut; a "[x] y" choice as x) or
  * written whole; 0 or an errno. */
 int value_read(const char *path, char *out, size_t cap);

@@ -557,6 +557,7 @@ static int hugetlb_op(const char *op, const jval *args, step_res *r) {
     if (!strcmp(op, ops[k].name)) {
       if (pool_polluted(r)) return 1;
       ops[k].fn(args, r);
+      pool_polluted(r); /* the step itself may have met others' pages */
       return 1;
     }
   return 0;

@@ -21,10 +21,12 @@ int nr_hugepages_write(unsigned long long pages);
 /* A pool count (HugePages_Total, _Free, _Rsvd, nr_hugepages) net of the offset;
  * other fields as they are. */
 long pool_net(const char *key, long v);
-/* Others' reservations (the offset) sit under the session's. Once a kernel accounting bug
- * takes the session's own count below zero, the kernel's checks meet them where a clean
- * machine's count would have wrapped, and what follows is no longer the kernel alone: then
- * answers the step unsupported (polluted) and returns 1. */
+/* Others' reservations (the offset) sit under the session's, on free pages of their own. Once
+ * a kernel accounting bug takes the session's own count below zero, the kernel's checks meet
+ * them where a clean machine's count would have wrapped; once a fault or fallocate that finds
+ * Rsvd above Free takes one of those free pages, the session holds a page a clean machine
+ * would not have. What follows is then no longer the kernel alone: answers the step
+ * unsupported (polluted) and returns 1. Asked before a step and after it. */
 int pool_polluted(step_res *r);
 
 #endif

@@ -296,6 +296,7 @@ static int overcommit_op(const char *op, const jval *args, step_res *r) {
     if (!strcmp(op, ops[k].name)) {
       if (pool_polluted(r)) return 1; /* its huge pages are hugetlb's pool */
       ops[k].fn(args, r);
+      pool_polluted(r);
       return 1;
     }
   return 0;
