@@ -459,9 +459,16 @@ export class OvercommitModel implements MechanismModel {
       // undoes the fork. The order decides where the per-CPU count spills into the global one.
       const own = this.ownAccounted(mm);
       const low = Math.min(own, Math.max(0, this.pages(this.machine.process_accounted_low_kb ?? this.machine.process_accounted_kb) - this.ownHeapFreed(mm)));
-      const copies = mm.vmas().filter((v) => !v.dontcopy && v.account).map((v) => v.end - v.start);
+      const accounted = mm.vmas().filter((v) => !v.dontcopy && v.account);
+      const copies = accounted.map((v) => v.end - v.start);
+      // The heap brk steps grew extends the one the C library took at start: one VMA, one
+      // charge (where the charge folds into the global count depends on the pieces).
+      const heap = Math.min(low, Math.max(0, this.pages(this.machine.process_heap_kb) - this.ownHeapFreed(mm)));
+      const pieces = heap && accounted[0]?.role === 'heap' && accounted[0].start === mm.brkStart
+        ? [low - heap, heap + copies[0]!, ...copies.slice(1), own - low]
+        : [low, ...copies, own - low];
       let charged = 0;
-      for (const pages of [low, ...copies, own - low]) {
+      for (const pages of pieces) {
         if (!this.charge(mm, pages)) {
           this.uncharge(charged);
           return errno('ENOMEM');
