@@ -113,8 +113,16 @@ const guard = (start: number, end: number, noreserve: boolean): Vma => ({
   account: false, noreserve, dontcopy: false, anonVma: 0, forked: false, obj: null,
 });
 
-/** Top of the address space a process's mappings take: the probe's own libraries sit above it. */
-const CEILING = 2 ** 36;
+/**
+ * Top of the address space a process's mappings take (the probe's own libraries sit above
+ * it), in two tiers. Mappings go below 2^30 pages (4 TiB) while they fit there: page numbers
+ * then stay small integers to the JavaScript engine, where above it every address is a boxed
+ * double that made a step a fifth slower. Only a mapping that fits nowhere below (terabytes
+ * in mode 1) goes higher, up to 2^36. No step shows an address: only where mappings lie
+ * relative to one another counts, and holes are found again either way.
+ */
+const CEILING = 2 ** 30;
+const TOP = 2 ** 36;
 
 export class Mm extends AddressSpace<Vma> {
   brkStart = 1 << 20;
@@ -168,7 +176,8 @@ export class Mm extends AddressSpace<Vma> {
    * what an earlier munmap left.
    */
   private topDown(len: number, align = 1, pad = 0): number {
-    const top = this.highestGap(len + pad, CEILING);
+    let top = this.highestGap(len + pad, CEILING);
+    if (top < 0) top = this.highestGap(len + pad, TOP);
     if (top < 0) throw new Error('address space exhausted');
     return Math.floor((top - len) / align) * align;
   }

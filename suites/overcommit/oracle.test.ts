@@ -102,3 +102,17 @@ describe('fork charges the heap as one VMA', () => {
     expect(m.step({ op: 'fork', args: { as: 'c1' }, proc: 'c0' })).toEqual({ ret: 'errno', errno: 'ENOMEM' });
   });
 });
+
+describe('the address space', () => {
+  // Mode 1 "always overcommit" (overcommit-accounting.rst): a mapping of 8 TiB, larger than the
+  // 4 TiB the model first looks in, must still be made, and smaller ones after it too (x86-64
+  // gives a process 128 TiB).
+  it('holds mappings of terabytes in mode 1', () => {
+    const m = new OvercommitModel({ overcommit_memory: 1 }, { kernel: '6.18' });
+    const start = m.observe().Committed_AS as number;
+    expect(m.step({ op: 'mmap', args: { as: 'huge', pages: 2 ** 31 } })).toEqual({ ret: 'ok' });
+    expect(m.step({ op: 'mmap', args: { as: 'small', pages: 16 } })).toEqual({ ret: 'ok' });
+    expect(m.step({ op: 'touch', args: { map: 'huge', offset: 2 ** 31 - 1 } })).toEqual({ ret: 'ok' });
+    expect((m.observe().Committed_AS as number) - start).toBe((2 ** 31 + 16) * 4);
+  });
+});
