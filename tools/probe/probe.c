@@ -453,6 +453,8 @@ static int run_step(const jval *step, sbuf *out, rpc_err *e) {
     sb_free(&msg);
     if (rc) return rc;
   }
+  char why[256];
+  if (sess.mech && sess.mech->polluted && sess.mech->polluted(why, sizeof why)) return fail(e, "unsupported", "%s", why);
   const char *ret = "ok";
   if (reply) {
     const jval *d = json_get(reply, "delta");

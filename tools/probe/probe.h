@@ -223,6 +223,10 @@ typedef struct probe_mechanism {
    * mechanism owns, *len their length; proc is the process's name in the
    * session. The relay adds every live process's fields to each observation. */
   const char *(*proc_observe)(const char *proc, size_t *len);
+  /* Relay (optional): after every step, fork and exit included, whether the machine now
+   * holds what a clean one would not (others' state the session ran into); 1 with the
+   * reason in why[n], and the step is answered unsupported. */
+  int (*polluted)(char *why, size_t n);
 } probe_mechanism;
 
 extern const probe_mechanism *const probe_mechanisms[]; /* NULL-terminated */

@@ -555,13 +555,15 @@ static int hugetlb_op(const char *op, const jval *args, step_res *r) {
              {"statfs", op_statfs}};
   for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
     if (!strcmp(op, ops[k].name)) {
-      if (pool_polluted(r)) return 1;
       ops[k].fn(args, r);
-      pool_polluted(r); /* the step itself may have met others' pages */
       return 1;
     }
   return 0;
 }
 
-const probe_mechanism hugetlb_mechanism = {
-    .name = "hugetlb", .open = hugetlb_open, .observe = hugetlb_observe, .session = pool_session, .op = hugetlb_op};
+const probe_mechanism hugetlb_mechanism = {.name = "hugetlb",
+                                           .open = hugetlb_open,
+                                           .observe = hugetlb_observe,
+                                           .session = pool_session,
+                                           .op = hugetlb_op,
+                                           .polluted = pool_polluted};

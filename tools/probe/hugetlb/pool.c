@@ -33,16 +33,15 @@ int nr_hugepages_write(unsigned long long pages) {
   return k < 0 ? ENOENT : knob_write(k, val);
 }
 
-int pool_polluted(step_res *r) {
+int pool_polluted(char *why, size_t n) {
   const char *mi = offset > 0 ? meminfo_snapshot() : NULL;
   if (!mi) return 0;
   long rsvd = meminfo_field(mi, "HugePages_Rsvd"), freep = meminfo_field(mi, "HugePages_Free");
   if (rsvd < offset)
-    res_error(r, "unsupported", "polluted: the session's huge page reservations fell %ld below zero, into the %ld others hold",
-              offset - rsvd, offset);
+    snprintf(why, n, "polluted: the session's huge page reservations fell %ld below zero, into the %ld others hold", offset - rsvd,
+             offset);
   else if (freep >= 0 && freep < offset)
-    res_error(r, "unsupported", "polluted: the session took %ld of the %ld free huge pages others hold reserved", offset - freep,
-              offset);
+    snprintf(why, n, "polluted: the session took %ld of the %ld free huge pages others hold reserved", offset - freep, offset);
   else
     return 0;
   return 1;

@@ -25,8 +25,8 @@ long pool_net(const char *key, long v);
  * a kernel accounting bug takes the session's own count below zero, the kernel's checks meet
  * them where a clean machine's count would have wrapped; once a fault or fallocate that finds
  * Rsvd above Free takes one of those free pages, the session holds a page a clean machine
- * would not have. What follows is then no longer the kernel alone: answers the step
- * unsupported (polluted) and returns 1. Asked before a step and after it. */
-int pool_polluted(step_res *r);
+ * would not have. What follows is then no longer the kernel alone: 1, with the reason in
+ * why[n] (the relay answers the step unsupported). The mechanisms' `polluted`. */
+int pool_polluted(char *why, size_t n);
 
 #endif

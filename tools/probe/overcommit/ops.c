@@ -294,9 +294,7 @@ static int overcommit_op(const char *op, const jval *args, step_res *r) {
              {"madvise", op_madvise}, {"sysctl", op_sysctl}};
   for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
     if (!strcmp(op, ops[k].name)) {
-      if (pool_polluted(r)) return 1; /* its huge pages are hugetlb's pool */
       ops[k].fn(args, r);
-      pool_polluted(r);
       return 1;
     }
   return 0;
@@ -410,4 +408,4 @@ static void overcommit_observe(sbuf *b, int *first) {
 
 const probe_mechanism overcommit_mechanism = {
     .name = "overcommit", .open = overcommit_open, .observe = overcommit_observe, .session = pool_session,
-    .op = overcommit_op};
+    .op = overcommit_op, .polluted = pool_polluted};
