@@ -705,9 +705,24 @@ static void op_settle(const jval *args, step_res *r) {
 
 /* ---- this process's observation ---- */
 
-static int pfn_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
+/* Sorts in place (heapsort): the C library's qsort takes a buffer from the heap for more than
+ * 1 KiB, and a heap made after PR_SET_MEMORY_MERGE is a mergeable VMA ksmd would scan. */
+static void sort_pfns(uint64_t *a, size_t n) {
+  for (size_t end = n, start = n / 2; end > 1;) {
+    if (start > 0) start--;
+    else {
+      uint64_t t = a[0];
+      a[0] = a[--end];
+      a[end] = t;
+    }
+    for (size_t root = start, child; (child = 2 * root + 1) < end; root = child) {
+      if (child + 1 < end && a[child + 1] > a[child]) child++;
+      if (a[root] >= a[child]) break;
+      uint64_t t = a[root];
+      a[root] = a[child];
+      a[child] = t;
+    }
+  }
 }
 
 static uint64_t pread_u64(int fd, uint64_t index) {
@@ -742,7 +757,7 @@ static void region_fields(sbuf *b, int *first, const char *proc, const mapping *
       }
     }
   }
-  qsort(pfns, npfn, sizeof *pfns, pfn_cmp);
+  sort_pfns(pfns, npfn);
   /* kpagecount of each distinct KSM page, then "MxN" by ascending M. */
   long distinct = 0;
   uint64_t counts[64];
