@@ -1,5 +1,5 @@
-// Random KSM sequences for differential fuzzing: small mappings filled from a small palette of
-// contents (so that pages meet their twins), made mergeable and unmergeable over whole and
+// Random KSM sequences for differential fuzzing: small mappings (now and then a larger one)
+// filled from a small palette of contents (so that pages meet their twins), made mergeable and unmergeable over whole and
 // partial ranges, written, read, unmapped, forked and exited, with whole passes of ksmd in
 // between, and the knobs' rules (max_page_sharing and merge_across_nodes refused while KSM
 // pages exist, use_zero_pages, smart_scan, chain pruning at every lookup, unmerge-all).
@@ -69,7 +69,9 @@ function step(s: State): GenStep {
   switch (op) {
     case 'mmap': {
       const name = `m${s.n.map++}`;
-      const pages = r.int(1, 12);
+      // Now and then a larger one: more than 128 pages is where a probe's bookkeeping (a sort
+      // buffer from the heap) would show up as rmap items of its own.
+      const pages = r.chance(0.1) ? r.int(13, 300) : r.int(1, 12);
       p.maps.set(name, pages);
       const args: Record<string, unknown> = { as: name, pages };
       if (r.chance(0.08)) args.shared = true;
