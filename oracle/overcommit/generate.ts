@@ -16,9 +16,16 @@ interface GMap {
 
 interface GProc {
   maps: Map<string, GMap>;
-  /** Net pages added to the heap by brk steps. */
+  /**
+   * Net pages brk steps added to the heap. It may go below 0 by up to BELOW_HEAP: shrinking
+   * into the C library's own heap, whose data the process needs (the guests' static probe
+   * dies of SIGSEGV once its last pages go).
+   */
   heap: number;
 }
+
+/** How far brk steps may take the break below where the scenario found it, in all. */
+const BELOW_HEAP = 4;
 
 /** Pages a host keeps free under a mode-2 limit for everything else running there (80 MB). */
 const CUSHION = 20480;
@@ -150,8 +157,9 @@ function step(s: State): GenStep | null {
     }
     case 'brk': {
       const shrink = p.heap > 0 && r.chance(0.4);
-      const pages = shrink ? -r.int(1, p.heap + (r.chance(0.1) ? 4 : 0)) : r.int(1, r.chance(0.8) || (s.mode === 2 && !s.disposable) ? 256 : 16384);
-      p.heap = Math.max(0, p.heap + pages);
+      const pages = shrink ? -r.int(1, p.heap + (r.chance(0.1) ? BELOW_HEAP : 0)) : r.int(1, r.chance(0.8) || (s.mode === 2 && !s.disposable) ? 256 : 16384);
+      // Below the start the count goes on (a later shrink goes no deeper than BELOW_HEAP in all).
+      p.heap += pages;
       return withProc({ op: 'brk', args: { pages } });
     }
     case 'fork': {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,12 +204,46 @@ static void op_mremap(const jval *args, step_res *r) {
   m->len = len;
 }
 
+/* The C library's own heap, from the kernel's start_brk up to the break a session process
+ * starts with, holds the probe's data below malloc's free top chunk. A brk step that would
+ * leave the break in between takes back memory the probe itself uses (a static probe dies
+ * of it): such a step is answered unsupported. Below start_brk the kernel keeps the break,
+ * as a scenario may show. Taken when the session starts; forked children inherit it. */
+static uintptr_t heap_start, heap_floor;
+
+static void own_heap(void) {
+  char st[1024];
+  uintptr_t brk0 = (uintptr_t)sbrk(0);
+  heap_start = heap_floor = brk0;
+  if (!read_whole("/proc/self/stat", st, sizeof st)) return;
+  const char *p = strrchr(st, ')');
+  for (int field = 2; p && field < 47; field++) p = strchr(p + 1, ' '); /* start_brk is field 47 */
+  if (!p) return;
+  uintptr_t start = (uintptr_t)strtoull(p + 1, NULL, 10);
+  struct mallinfo2 mi = mallinfo2();
+  uintptr_t in_use = brk0 - mi.keepcost;
+  if (start && start <= brk0) heap_start = start;
+  heap_floor = (in_use + PROBE_PAGE - 1) & ~(uintptr_t)(PROBE_PAGE - 1);
+  if (heap_floor < heap_start) heap_floor = heap_start;
+}
+
+static void overcommit_session(const jval *params) {
+  pool_session(params);
+  own_heap();
+}
+
 static void op_brk(const jval *args, step_res *r) {
   static const char *const keys[] = {"pages", NULL};
   long long pages;
   if (args_check_keys(args, keys, r) || arg_int(args, "pages", 1, 0, &pages, r)) return;
   if (pages > (long long)(INTPTR_MAX / (intptr_t)PROBE_PAGE) || pages < -(long long)(INTPTR_MAX / (intptr_t)PROBE_PAGE)) {
     res_error(r, "invalid", "brk of %lld pages overflows", pages);
+    return;
+  }
+  intptr_t to = (intptr_t)sbrk(0) + (intptr_t)pages * (intptr_t)PROBE_PAGE;
+  if (pages < 0 && to >= (intptr_t)heap_start && to < (intptr_t)heap_floor) {
+    res_error(r, "unsupported", "the break would go %ld pages into the probe's own heap, taking back memory the probe uses",
+              (long)(((intptr_t)heap_floor - to) / (intptr_t)PROBE_PAGE));
     return;
   }
   long c0 = committed_as_kb();
@@ -407,5 +442,5 @@ static void overcommit_observe(sbuf *b, int *first) {
 }
 
 const probe_mechanism overcommit_mechanism = {
-    .name = "overcommit", .open = overcommit_open, .observe = overcommit_observe, .session = pool_session,
+    .name = "overcommit", .open = overcommit_open, .observe = overcommit_observe, .session = overcommit_session,
     .op = overcommit_op, .polluted = pool_polluted};
