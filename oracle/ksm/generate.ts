@@ -1,8 +1,9 @@
 // Random KSM sequences for differential fuzzing: small mappings (now and then a larger one)
 // filled from a small palette of contents (so that pages meet their twins), made mergeable
 // and unmergeable over whole and partial ranges, written, read, unmapped, forked and exited,
-// with whole passes of ksmd in between, and the knobs' rules (max_page_sharing and merge_across_nodes refused while KSM
-// pages exist, use_zero_pages, smart_scan, chain pruning at every lookup, unmerge-all).
+// with whole passes of ksmd in between, and the knobs' rules (max_page_sharing and
+// merge_across_nodes refused while KSM pages exist, use_zero_pages, smart_scan, chain
+// pruning at every lookup, unmerge-all).
 // Names are tracked per process as the probe keeps them: a fork's child inherits its parent's
 // mappings, and a mapping unmapped whole is forgotten.
 import { fillSteps, inProc, type GeneratedCase, type GenerateOptions, type GenStep, type SequenceGenerator } from '../core/generate.ts';
