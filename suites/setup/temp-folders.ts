@@ -1,15 +1,21 @@
-// The test run leaves no temporary folder behind: every mmspec-* entry in the temp dir that
-// was not there before the run must be gone after it (a test's folders go when its file's
-// tests are done, a guest's when it is disposed). One left fails the run, naming it.
-import { readdirSync } from 'node:fs';
+// The test run leaves no temporary folder behind. It gets a temp dir of its own (TMPDIR, which
+// the test processes, the probe and QEMU guests inherit), so that what other programs on the
+// machine put in the system's temp dir meanwhile is none of its business. A test's folders go
+// when its file's tests are done, a guest's when it is disposed: anything still in the run's
+// temp dir at the end fails the run, naming it (and is kept there to be looked at).
+import { mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-
-const ours = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('mmspec-')));
+import { join } from 'node:path';
 
 export default function setup(): () => void {
-  const before = ours();
+  const saved = process.env.TMPDIR;
+  const dir = mkdtempSync(join(tmpdir(), 'mmspec-tests-'));
+  process.env.TMPDIR = dir;
   return () => {
-    const left = [...ours()].filter((f) => !before.has(f));
-    if (left.length) throw new Error(`the tests left ${left.length} folder(s) in ${tmpdir()}:\n  ${left.slice(0, 20).join('\n  ')}`);
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    const left = readdirSync(dir);
+    if (left.length) throw new Error(`the tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in ${dir}:\n  ${left.slice(0, 20).join('\n  ')}`);
+    rmdirSync(dir);
   };
 }
