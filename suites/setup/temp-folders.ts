@@ -1,9 +1,9 @@
 // The test run leaves no temporary folder behind. It gets a temp dir of its own (TMPDIR, which
 // the test processes, the probe and QEMU guests inherit), so that what other programs on the
 // machine put in the system's temp dir meanwhile is none of its business. A test's folders go
-// when its file's tests are done, a guest's when it is disposed: anything still in the run's
-// temp dir at the end fails the run, naming it (and is kept there to be looked at).
-import { mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+// when its file's tests are done, a guest's when it is disposed: an mmspec-* folder still in
+// the run's temp dir at the end fails the run, naming it (and is kept there to be looked at).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,8 +14,9 @@ export default function setup(): () => void {
   return () => {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
-    const left = readdirSync(dir);
-    if (left.length) throw new Error(`the tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in ${dir}:\n  ${left.slice(0, 20).join('\n  ')}`);
-    rmdirSync(dir);
+    // Only mmspec's own (mmspec-*): tools' caches (tsx keeps its compiled files there) go with the dir.
+    const left = readdirSync(dir).filter((f) => f.startsWith('mmspec-'));
+    if (left.length) throw new Error(`the tests left ${left.length} folder(s) in ${dir}:\n  ${left.slice(0, 20).join('\n  ')}`);
+    rmSync(dir, { recursive: true, force: true });
   };
 }
