@@ -46,10 +46,7 @@ export abstract class AddressSpace<V extends Span> {
 
   /** The VMAs meeting [start, end), in address order. */
   overlapping(start: number, end: number): V[] {
-    const out: V[] = [];
-    const it = this.tree.iter(start);
-    for (let v = it.next(); v && v.start < end; v = it.next()) out.push(v);
-    return out;
+    return this.tree.meeting(start, end);
   }
 
   /** Pages of free address space right above v, up to the next VMA. */

@@ -213,6 +213,19 @@ export class VmaTree<V extends Range> {
     return new VmaIterator(leaf, this.at);
   }
 
+  /** The VMAs meeting [start, end), in address order (walking the leaves: no iterator to make). */
+  meeting(start: number, end: number): V[] {
+    const out: V[] = [];
+    for (let leaf: Node<V> | null = this.seek(start), at = this.at; leaf; leaf = leaf.next, at = 0) {
+      const a = leaf.vmas!;
+      for (let i = at; i < a.length; i++) {
+        if (a[i]!.start >= end) return out;
+        out.push(a[i]!);
+      }
+    }
+    return out;
+  }
+
   /** The first VMA ending after page. */
   findFrom(page: number): V | undefined {
     return this.seek(page).vmas![this.at];
