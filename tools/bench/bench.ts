@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MECHANISMS } from '../../oracle/index.ts';
 import { mechanismRoots } from '../core/roots.ts';
 import { fuzz } from '../fuzz/engine.ts';
@@ -17,7 +16,6 @@ import { projectRoot } from '../paths.ts';
 import { runScenarios } from '../runner/run.ts';
 import { mechanisms } from '../spec/mechanisms.ts';
 import { loadScenarios } from '../spec/tables.ts';
-import type { BenchCase } from './case.ts';
 
 const scenarios = loadScenarios();
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -74,12 +72,13 @@ try {
   await served.dispose();
 }
 
+// Each mechanism's cases in a process of their own (tools/bench/cases.ts).
 for (const root of mechanismRoots()) {
   for (const name of Object.keys(MECHANISMS).sort()) {
     const file = join(root, 'suites', name, 'bench.ts');
     if (!existsSync(file)) continue;
-    const cases = ((await import(pathToFileURL(file).href)) as { default: BenchCase[] }).default;
-    for (const c of cases) console.log(`${c.name}: ${await c.run()}`);
+    const r = spawnSync(process.execPath, [join(projectRoot(), 'tools/bin/run-ts.js'), join(projectRoot(), 'tools/bench/cases.ts'), file], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`the bench cases of ${name} (${file}) failed (exit ${r.status ?? r.signal})`);
   }
 }
 
