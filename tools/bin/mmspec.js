@@ -15,9 +15,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
   // A run of the tables is over in a fraction of a second: V8's optimizing compiler costs
-  // more than it gives back before the end (npm run bench: a tenth of `mmspec run`; the
-  // in-process oracle then runs the tables again in no more time). Implementations in
-  // other processes are not touched; fuzz, record and serve keep it.
+  // more than it gives back before the end (up to a tenth of `mmspec run` while the other
+  // CPU is busy; the in-process oracle runs the tables again in no more time).
+  // Implementations in other processes are not touched; fuzz, record and serve keep it.
   if (args[0] === 'run') setFlagsFromString('--no-opt');
   const why = process.env.MMSPEC_TSX === '1' ? 'MMSPEC_TSX=1' : staleness(fileURLToPath(new URL('../..', import.meta.url)));
   if (process.env.MMSPEC_TRACE_START === '1') process.stderr.write(`mmspec: ${why ? `the sources through tsx: ${why}` : 'dist/'}\n`);
