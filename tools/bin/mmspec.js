@@ -10,15 +10,23 @@ import { fileURLToPath } from 'node:url';
 import { staleness } from './stamp.js';
 
 const args = process.argv.slice(2);
+
+/** The --impl a command line names (oracle, the default, when none). */
+function implOf(argv) {
+  const i = argv.indexOf('--impl');
+  if (i >= 0) return argv[i + 1];
+  const eq = argv.find((a) => a.startsWith('--impl='));
+  return eq ? eq.slice('--impl='.length) : 'oracle';
+}
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Answered before loading anything.
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  // A run of the tables is over in a fraction of a second: V8's optimizing compiler costs
-  // more than it gives back before the end (up to a tenth of `mmspec run` while the other
-  // CPU is busy; the in-process oracle runs the tables again in no more time).
-  // Implementations in other processes are not touched; fuzz, record and serve keep it.
-  if (args[0] === 'run') setFlagsFromString('--no-opt');
+  // A run of the tables against the oracle is over in a fraction of a second: V8's optimizing
+  // compiler costs more than it gives back before the end (up to a tenth of `mmspec run`
+  // while the other CPU is busy; the oracle runs the tables again in no more time). Other
+  // implementations keep it (a module: runs in this process), and so do fuzz, record, serve.
+  if (args[0] === 'run' && implOf(args) === 'oracle') setFlagsFromString('--no-opt');
   const why = process.env.MMSPEC_TSX === '1' ? 'MMSPEC_TSX=1' : staleness(fileURLToPath(new URL('../..', import.meta.url)));
   if (process.env.MMSPEC_TRACE_START === '1') process.stderr.write(`mmspec: ${why ? `the sources through tsx: ${why}` : 'dist/'}\n`);
   let main;
