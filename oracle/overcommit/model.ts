@@ -84,8 +84,7 @@ export class OvercommitModel implements MechanismModel {
       SwapTotal: m.SwapTotal,
       HugePages_Total: h.nr,
       HugePages_Free: h.free,
-      // The hugetlb model shows no reservation count below zero (the kernel's wraps).
-      HugePages_Rsvd: h.resv < 0 ? undefined : h.resv,
+      HugePages_Rsvd: h.resv,
       HugePages_Surp: h.surplus,
       Hugepagesize: m.Hugepagesize,
       overcommit_memory: s.overcommit_memory,
@@ -102,6 +101,8 @@ export class OvercommitModel implements MechanismModel {
     if (m.process_vm_kb !== undefined) o.process_vm_kb = m.process_vm_kb;
     if (m.process_accounted_kb !== undefined) o.process_accounted_kb = m.process_accounted_kb;
     if (m.process_accounted_low_kb !== undefined) o.process_accounted_low_kb = m.process_accounted_low_kb;
+    // No reservation count below zero, as the hugetlb model shows none (the kernel's wraps).
+    if (h.resv < 0) delete o.HugePages_Rsvd;
     return o;
   }
 
