@@ -148,16 +148,13 @@ static int is_one_of(const char *s, const char *const *list) {
 }
 
 /* NUMA nodes with memory (/sys/devices/system/node/has_memory, a list such as "0-1,3"): the
- * nodes huge pages are spread over. A kernel without NUMA has one. */
+ * nodes huge pages are spread over. A kernel without NUMA has one. Read once: every
+ * observation reports it, and it does not change while the machine runs. */
 static long numa_nodes(void) {
+  static long count;
   char buf[256];
-  int fd = open("/sys/devices/system/node/has_memory", O_RDONLY);
-  if (fd < 0) return 1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 1;
-  buf[n] = 0;
-  long count = 0;
+  if (count) return count;
+  if (!read_whole("/sys/devices/system/node/has_memory", buf, sizeof buf)) return count = 1;
   for (char *p = buf; *p && *p != '\n';) {
     char *end;
     long lo = strtol(p, &end, 10), hi = lo;
@@ -166,7 +163,7 @@ static long numa_nodes(void) {
     count += hi - lo + 1;
     p = *end == ',' ? end + 1 : end;
   }
-  return count > 0 ? count : 1;
+  return count > 0 ? count : (count = 1);
 }
 
 static int hugetlb_open(const jval *cfg, sbuf *res, rpc_err *e) {
