@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as commander from 'commander';
 import { UserError } from './errors.ts';
-import { KERNELS } from '../qemu/fetch.ts';
+import { KERNELS } from '../qemu/kernel-names.ts';
 import { ImplFailure } from '../impl/types.ts';
 import { plural } from '../core/plural.ts';
 import { projectRoot } from '../paths.ts';

@@ -26,31 +26,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { type Log, stderrLog, run, runOk, which, isRoot, elfLinkage } from '../core/host.ts';
+import { KERNELS, isKernelName, type KernelName } from './kernel-names.ts';
 
-export type KernelName = 'debian-6.1' | 'debian-6.12' | 'debian-sid';
-
-export interface KernelSource {
-  /** Meta packages that may depend on the kernel's linux-image-<release> package, tried in order. */
-  metaPackages: string[];
-  /** The release (`uname -r`) must start with this; '' takes any. */
-  releasePrefix: string;
-  /** null: the machine's own apt sources; a Debian suite (sid): a private apt state for that suite. */
-  suite: string | null;
-}
-
-/** Per kernel name: where its packages come from and which releases belong to it. */
-export const KERNELS: Record<KernelName, KernelSource> = {
-  'debian-6.1': { metaPackages: ['linux-image-amd64', 'linux-image-6.1-amd64'], releasePrefix: '6.1.', suite: null },
-  'debian-6.12': { metaPackages: ['linux-image-6.12-amd64', 'linux-image-amd64'], releasePrefix: '6.12.', suite: null },
-  'debian-sid': { metaPackages: ['linux-image-amd64'], releasePrefix: '', suite: 'sid' },
-};
+export { KERNELS, isKernelName, type KernelName, type KernelSource } from './kernel-names.ts';
 
 /** The Debian kernel flavour (and apt architecture) the guests boot. */
 export const FLAVOUR = 'amd64';
-
-export function isKernelName(s: string): s is KernelName {
-  return Object.prototype.hasOwnProperty.call(KERNELS, s);
-}
 
 export interface KernelPackageFile {
   /** Package name, e.g. linux-modules-7.2.13+deb14-amd64. */
