@@ -17,13 +17,15 @@ export const MECHANISMS: Record<string, MechanismOracle> = {};
 export async function loadMechanisms(root: string): Promise<void> {
   const dir = join(root, 'oracle');
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir).sort()) {
-    const index = join(dir, name, root === OWN ? OWN_INDEX : 'index.ts');
-    if (name === 'core' || !existsSync(index) || MECHANISMS[name]) continue;
-    const mod = (await importFile(index)) as { default?: MechanismOracle };
-    if (typeof mod.default?.create !== 'function') throw new Error(`${index} does not default-export a MechanismOracle`);
-    MECHANISMS[name] = mod.default;
-  }
+  const found = readdirSync(dir).sort().map((name) => ({ name, index: join(dir, name, root === OWN ? OWN_INDEX : 'index.ts') }))
+    .filter(({ name, index }) => name !== 'core' && !MECHANISMS[name] && existsSync(index));
+  // Imported all at once: their files are read while others compile.
+  const mods = (await Promise.all(found.map(({ index }) => importFile(index)))) as { default?: MechanismOracle }[];
+  found.forEach(({ name, index }, i) => {
+    const oracle = mods[i]!.default;
+    if (typeof oracle?.create !== 'function') throw new Error(`${index} does not default-export a MechanismOracle`);
+    MECHANISMS[name] = oracle;
+  });
 }
 
 await loadMechanisms(OWN);

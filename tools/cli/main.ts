@@ -1,6 +1,6 @@
 // The mmspec command line. Each command's module is imported when that command runs, so that
 // starting one loads only what it needs.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as commander from 'commander';
@@ -9,6 +9,7 @@ import { KERNELS } from '../qemu/kernel-names.ts';
 import { ImplFailure } from '../impl/types.ts';
 import { plural } from '../core/plural.ts';
 import { projectRoot } from '../paths.ts';
+import { journalPath } from '../linux/state.ts';
 
 // commander is CommonJS: required rather than imported, it loads in half the time (no scan for its exports).
 const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof commander;
@@ -161,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   // A host run killed outright leaves its journal behind: put the machine back first.
-  if (process.getuid?.() === 0) {
+  if (process.getuid?.() === 0 && existsSync(journalPath())) {
     const { replayJournal } = await import('../linux/guard.ts');
     const restored = replayJournal();
     if (restored) process.stderr.write(`mmspec: ${restored}\n`);

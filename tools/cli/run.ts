@@ -87,7 +87,8 @@ export async function runCommand(o: RunFlags): Promise<number> {
   const scenarios = chooseScenarios({ ...o, filter });
 
   const pretty = o.reporter === 'pretty';
-  const log = (s: string) => (pretty ? process.stdout : process.stderr).write(`${s}\n`);
+  const out = lineBuffer(pretty ? process.stdout : process.stderr);
+  const log = out.line;
   const report = (s: RunSummary) => (o.reporter === 'json' ? jsonReport(s) : o.reporter === 'tap' ? tapReport(s) : junitReport(s));
 
   let impl: Implementation;
@@ -106,6 +107,7 @@ export async function runCommand(o: RunFlags): Promise<number> {
     const info = await impl.describe();
     const kernel = info.kernel ?? o.kernel;
     log(`mmspec: ${plural(scenarios.length, 'scenario')} against ${info.name} ${info.version}${info.kernel ? ` (kernel ${info.kernel})` : ` (as kernel ${kernel ?? DEFAULT_MODEL_KERNEL})`}`);
+    out.flush();
     const summary = await runScenarios(impl, scenarios, {
       kernel: o.kernel,
       maxFailures,
@@ -117,8 +119,10 @@ export async function runCommand(o: RunFlags): Promise<number> {
     });
     if (!pretty && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     if (maxFailures && summary.failed >= maxFailures && summary.results.length < scenarios.length) summary.interrupted = true;
-    if (pretty) log(prettyFooter(summary, !!o.verbose));
-    else {
+    if (pretty) {
+      log(prettyFooter(summary, !!o.verbose));
+      out.flush();
+    } else {
       writeOut(o.output, report(summary));
       process.stderr.write(`${summaryLine(summary)}\n`);
     }
@@ -130,9 +134,31 @@ export async function runCommand(o: RunFlags): Promise<number> {
     if (interrupt.signal.aborted) return 130;
     return summary.failed === 0 ? 0 : 1;
   } finally {
+    out.flush();
     interrupt.release();
     await impl.dispose?.();
   }
+}
+
+/**
+ * Lines for a stream, written together when they come fast: a model answers hundreds of
+ * scenarios in the time a write each would take; a real kernel's results still show one by one.
+ */
+function lineBuffer(stream: NodeJS.WriteStream, everyMs = 40) {
+  let pending: string[] = [];
+  let last = Date.now();
+  const flush = () => {
+    if (pending.length) stream.write(`${pending.join('\n')}\n`);
+    pending = [];
+    last = Date.now();
+  };
+  return {
+    flush,
+    line(s: string) {
+      pending.push(s);
+      if (Date.now() - last >= everyMs) flush();
+    },
+  };
 }
 
 /** The report of a run whose implementation could not start. */

@@ -88,9 +88,10 @@ export function stepProblems(spec: MechanismSpec, step: StepRequest): string[] {
   const op = spec.ops.get(step.op);
   if (!op) return [`/op: '${step.op}' is not an op of ${spec.name} (its ops: ${[...spec.ops.keys()].join(', ')})`];
   if (step.args === null || typeof step.args !== 'object' || Array.isArray(step.args)) return ['/args: must be an object'];
-  const exprs = Object.entries(step.args)
-    .filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v) && 'expr' in v)
-    .map(([k]) => `/args/${k}: an expression; the runner evaluates expressions and sends their values`);
+  const exprs: string[] = [];
+  for (const [k, v] of Object.entries(step.args)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'expr' in v) exprs.push(`/args/${k}: an expression; the runner evaluates expressions and sends their values`);
+  }
   if (exprs.length) return exprs;
   if (op.validateArgs(step.args)) return [];
   const errors = op.validateArgs.errors ?? [];

@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { allKnobs, probeMechanisms, type ProbeKnob } from '../probe/registry.ts';
 import { restoreKnobs, snapshotKnobs, type Snapshot } from './knobs.ts';
-
-export const STATE_DIR = process.env.MMSPEC_HOST_STATE ?? '/run/mmspec';
+import { STATE_DIR, journalPath } from './state.ts';
 
 interface Journal {
   pid: number;
@@ -75,7 +74,6 @@ export function releaseMounts(dir = STATE_DIR, ops: MountOps = MOUNTS): string[]
   return found;
 }
 
-const journalPath = (dir: string) => join(dir, 'host-journal.json');
 const lockPath = (dir: string) => join(dir, 'host.lock');
 
 /**
