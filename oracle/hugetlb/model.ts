@@ -401,14 +401,18 @@ export class HugetlbModel implements MechanismModel {
     },
 
     mmap(this: HugetlbModel, mm: Mm, a: Concrete<MmapArgs>): Outcome {
+      // The probe's order: the file's name, the new mapping's name, then the kernel's checks
+      // (a closed descriptor before a length of 0).
+      const named = a.file !== undefined ? this.file(mm, a.file) : null;
+      if (mm.maps.has(a.as)) throw new ImplError('invalid', `mapping '${a.as}' already exists in this process`);
+      if (a.file !== undefined && !mm.fds.has(a.file)) return errno('EBADF');
       if (a.pages === 0) return errno('EINVAL');
-      const offset = a.offset ?? 0;
+      // An anonymous mapping has no offset to take: the probe passes none.
+      const offset = named ? (a.offset ?? 0) : 0;
       let inode: Inode;
-      if (a.file !== undefined) {
-        inode = this.file(mm, a.file);
-        if (!mm.fds.has(a.file)) return errno('EBADF');
+      if (named) {
+        inode = named;
       } else {
-        if (offset) throw new ImplError('invalid', 'an offset needs a file');
         // MAP_HUGETLB: an unnamed file on the internal mount, of the mapping's size.
         inode = new Inode(`#anon${this.anonFiles++}`, 'anon', null);
         inode.size = a.pages;
@@ -432,6 +436,8 @@ export class HugetlbModel implements MechanismModel {
       const [start, end] = this.range(mm, a.map, a.offset, a.pages);
       if (start === end) return errno('EINVAL');
       this.unmapVmas(mm, mm.isolate(start, end));
+      // The probe forgets a name unmapped whole (as it was made).
+      if (end - start === mm.maps.get(a.map)!.pages && !a.offset) mm.maps.delete(a.map);
       return OK;
     },
 

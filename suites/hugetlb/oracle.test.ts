@@ -789,3 +789,44 @@ describe('kernel behaviour switches', () => {
     }
   });
 });
+
+describe('names as the probe keeps them (answers of the 6.18 host probe, seed 41041)', () => {
+  const refused = (run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      return (e as { kind?: string }).kind;
+    }
+    return 'answered';
+  };
+
+  it('a mapping unmapped whole is forgotten: a later step naming it is invalid, in that process only', () => {
+    const { model, run, ok } = machine({ nr_hugepages: 6 });
+    ok('mmap', { as: 'm0', pages: 2, shared: true, prot: 'r' });
+    ok('munmap', { map: 'm0' });
+    expect(refused(() => model.step({ op: 'munmap', args: { map: 'm0', offset: 0, pages: 1 } }))).toBe('invalid');
+    // offset 0 and every page is the whole mapping too; the parent keeps its name
+    ok('mmap', { as: 'm1', pages: 1, shared: true });
+    ok('fork', { as: 'c1' });
+    ok('munmap', { map: 'm1', offset: 0, pages: 1 }, 'c1');
+    expect(refused(() => model.step({ op: 'touch', args: { map: 'm1', write: false }, proc: 'c1' }))).toBe('invalid');
+    expect(run('touch', { map: 'm1', write: false }).ret).toBe('ok');
+  });
+
+  it('a part unmapped keeps the name', () => {
+    const { run, ok } = machine({ nr_hugepages: 6 });
+    ok('mmap', { as: 'm0', pages: 3 });
+    ok('munmap', { map: 'm0', offset: 1 });
+    expect(run('touch', { map: 'm0', offset: 1 })).toEqual({ ret: 'signal', signal: 'SIGSEGV', si_code: 'SEGV_MAPERR' });
+  });
+
+  it('a second mapping of the same name is invalid before anything is mapped; an offset without a file is ignored', () => {
+    const { model, ok, tuple } = machine({ nr_hugepages: 8 });
+    ok('mmap', { as: 'm1', pages: 1, shared: true }); // (8,8,1,0)
+    expect(refused(() => model.step({ op: 'mmap', args: { as: 'm1', pages: 1 } }))).toBe('invalid');
+    expect(refused(() => model.step({ op: 'mmap', args: { as: 'm1', pages: 0 } }))).toBe('invalid'); // the name before the length
+    expect(tuple()).toEqual([8, 8, 1, 0]);
+    ok('mmap', { as: 'm2', pages: 1, offset: 3 }); // MAP_HUGETLB with no file: the probe maps at offset 0
+    expect(tuple()).toEqual([8, 8, 2, 0]);
+  });
+});
