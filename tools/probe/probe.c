@@ -793,6 +793,7 @@ int main(int argc, char **argv) {
   if (argc == 2 && !strncmp(argv[1], "--serve=", 8)) { /* the session's main process (spawn_main) */
     int fd = atoi(argv[1] + 8);
     fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fill_own_holes();
     align_mmap_top();
     proc_serve(fd);
   }

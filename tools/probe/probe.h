@@ -11,6 +11,7 @@
 #define MMSPEC_PROBE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "json.h"
@@ -197,6 +198,12 @@ int map_range_unit(const mapping *m, const jval *args, int default_rest, size_t 
 /* Runs the touch loop catching SIGSEGV/SIGBUS, one byte every stride bytes;
  * returns 0 or the signal number. */
 int touch_range(char *addr, size_t npages, size_t stride, int write, int *si_code);
+/* Each line of a /proc file to fn (cut at 255 bytes; no malloc): 0, or -1 with errno. */
+int each_line(const char *path, void (*fn)(const char *line, void *ctx), void *ctx);
+/* A maps/smaps line's VMA range, when the line is a VMA's header: 1, else 0. */
+int vma_header(const char *line, uintptr_t *start, uintptr_t *end);
+/* Fills the holes among the probe's own mappings (see proc.c). */
+void fill_own_holes(void);
 
 /* ---- a mechanism ---- */
 

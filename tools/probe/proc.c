@@ -301,52 +301,17 @@ static uintptr_t scenario_bytes(uintptr_t s, uintptr_t e, uintptr_t hs, uintptr_
   return n;
 }
 
-static char smaps_chunk[8192];
-static char smaps_line[256]; /* lines are cut here: only a header's addresses and VmFlags matter */
+static char proc_chunk[8192];
 
-/* One line of /proc/self/smaps; vs and ve hold the current VMA's range. */
-static void smaps_take(const char *line, int for_fork, uintptr_t *vs, uintptr_t *ve, uintptr_t hs, uintptr_t he,
-                       uintptr_t *total, uintptr_t *low) {
-  if ((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f')) { /* "start-end perms ..." */
-    char *end;
-    unsigned long a = strtoul(line, &end, 16), b = 0;
-    if (*end == '-') b = strtoul(end + 1, NULL, 16);
-    *vs = a;
-    *ve = b > a ? b : a;
-    return;
-  }
-  if (strncmp(line, "VmFlags:", 8) || *ve <= *vs) return;
-  int ac = 0, dc = 0;
-  for (const char *p = line + 8; *p;) {
-    while (*p == ' ') p++;
-    const char *t = p;
-    while (*p && *p != ' ') p++;
-    if (p - t == 2 && t[0] == 'a' && t[1] == 'c') ac = 1;
-    if (p - t == 2 && t[0] == 'd' && t[1] == 'c') dc = 1;
-  }
-  /* fork does not copy (nor charge) a VM_DONTCOPY VMA; exit gives back all. */
-  if (ac && !(for_fork && dc)) {
-    uintptr_t own = (*ve - *vs) - scenario_bytes(*vs, *ve, hs, he);
-    *total += own;
-    /* Below the heap's end: the program's data and heap, which come before the scenario's
-     * mappings in address order (fork charges VMAs in that order). */
-    if (*vs < he) *low += own;
-  }
-  *vs = *ve = 0;
-}
-
-/* The probe's own accountable memory in this process, in kB, or -1 with
- * errno; *low_kb: the part below the heap's end. No malloc and no stdio: it
- * changes nothing it measures. */
-static long own_kb(int for_fork, long *low_kb) {
-  uintptr_t cur = (uintptr_t)sbrk(0);
-  uintptr_t hs = page_up(brk0), he = cur > brk0 ? page_up(cur) : hs;
-  int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+/* Calls fn with each line of a /proc file (cut at 255 bytes), read in chunks with no malloc
+ * and no stdio, so that reading changes nothing it reads. 0, or -1 with errno. */
+int each_line(const char *path, void (*fn)(const char *line, void *ctx), void *ctx) {
+  char line[256];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  uintptr_t vs = 0, ve = 0, total = 0, low = 0;
   size_t ll = 0;
   for (;;) {
-    ssize_t k = read(fd, smaps_chunk, sizeof smaps_chunk);
+    ssize_t k = read(fd, proc_chunk, sizeof proc_chunk);
     if (k < 0 && errno == EINTR) continue;
     if (k < 0) {
       int e = errno;
@@ -356,34 +321,111 @@ static long own_kb(int for_fork, long *low_kb) {
     }
     if (k == 0) break;
     for (ssize_t j = 0; j < k; j++) {
-      char c = smaps_chunk[j];
+      char c = proc_chunk[j];
       if (c != '\n') {
-        if (ll < sizeof smaps_line - 1) smaps_line[ll++] = c;
+        if (ll < sizeof line - 1) line[ll++] = c;
         continue;
       }
-      smaps_line[ll] = 0;
-      smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total, &low);
+      line[ll] = 0;
+      fn(line, ctx);
       ll = 0;
     }
   }
   close(fd);
   if (ll) {
-    smaps_line[ll] = 0;
-    smaps_take(smaps_line, for_fork, &vs, &ve, hs, he, &total, &low);
+    line[ll] = 0;
+    fn(line, ctx);
   }
-  if (low_kb) *low_kb = (long)(low / 1024);
-  return (long)(total / 1024);
+  return 0;
+}
+
+/* A /proc/self/maps or smaps line's range, when it is a VMA's header ("start-end perms ..."). */
+int vma_header(const char *line, uintptr_t *start, uintptr_t *end) {
+  if (!((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f'))) return 0;
+  char *p;
+  unsigned long a = strtoul(line, &p, 16), b = 0;
+  if (*p != '-') return 0;
+  b = strtoul(p + 1, NULL, 16);
+  *start = a;
+  *end = b > a ? b : a;
+  return 1;
+}
+
+struct own_count {
+  int for_fork;
+  uintptr_t vs, ve, hs, he, total, low;
+};
+
+/* One line of /proc/self/smaps; vs and ve hold the current VMA's range. */
+static void smaps_take(const char *line, void *ctx) {
+  struct own_count *c = ctx;
+  if (vma_header(line, &c->vs, &c->ve)) return;
+  if (strncmp(line, "VmFlags:", 8) || c->ve <= c->vs) return;
+  int ac = 0, dc = 0;
+  for (const char *p = line + 8; *p;) {
+    while (*p == ' ') p++;
+    const char *t = p;
+    while (*p && *p != ' ') p++;
+    if (p - t == 2 && t[0] == 'a' && t[1] == 'c') ac = 1;
+    if (p - t == 2 && t[0] == 'd' && t[1] == 'c') dc = 1;
+  }
+  /* fork does not copy (nor charge) a VM_DONTCOPY VMA; exit gives back all. */
+  if (ac && !(c->for_fork && dc)) {
+    uintptr_t own = (c->ve - c->vs) - scenario_bytes(c->vs, c->ve, c->hs, c->he);
+    c->total += own;
+    /* Below the heap's end: the program's data and heap, which come before the scenario's
+     * mappings in address order (fork charges VMAs in that order). */
+    if (c->vs < c->he) c->low += own;
+  }
+  c->vs = c->ve = 0;
+}
+
+/* The probe's own accountable memory in this process, in kB, or -1 with
+ * errno; *low_kb: the part below the heap's end. No malloc and no stdio: it
+ * changes nothing it measures. */
+static long own_kb(int for_fork, long *low_kb) {
+  uintptr_t cur = (uintptr_t)sbrk(0);
+  struct own_count c = {.for_fork = for_fork, .hs = page_up(brk0)};
+  c.he = cur > brk0 ? page_up(cur) : c.hs;
+  if (each_line("/proc/self/smaps", smaps_take, &c)) return -1;
+  if (low_kb) *low_kb = (long)(c.low / 1024);
+  return (long)(c.total / 1024);
+}
+
+/* The lowest mapping above the heap: where the kernel's top-down search starts from once no
+ * hole is left above it. */
+static void lowest_take(const char *line, void *ctx) {
+  uintptr_t *lowest = ctx, s, e, heap = (uintptr_t)sbrk(0);
+  if (vma_header(line, &s, &e) && s > heap && s < *lowest) *lowest = s;
+}
+
+/* The probe's start leaves holes among its own mappings (the dynamic loader unmaps its cache
+ * file): a small mapping would be placed in one before anything below, where a process made
+ * of the scenario's mappings alone has none. Each is filled with PROT_NONE pages nothing
+ * charges, highest first as the kernel's search finds them, until a page comes out below them
+ * all. */
+void fill_own_holes(void) {
+  uintptr_t lowest = UINTPTR_MAX;
+  if (each_line("/proc/self/maps", lowest_take, &lowest) || lowest == UINTPTR_MAX) return;
+  for (int k = 0; k < 1 << 16; k++) {
+    char *p = mmap(NULL, PROBE_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return;
+    if ((uintptr_t)p < lowest) {
+      munmap(p, PROBE_PAGE);
+      return;
+    }
+  }
 }
 
 /* VmSize from /proc/self/status in kB (the process's total_vm), or -1. */
 static long vm_size_kb(void) {
   int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  ssize_t k = read(fd, smaps_chunk, sizeof smaps_chunk - 1);
+  ssize_t k = read(fd, proc_chunk, sizeof proc_chunk - 1);
   close(fd);
   if (k <= 0) return -1;
-  smaps_chunk[k] = 0;
-  const char *p = strstr(smaps_chunk, "\nVmSize:");
+  proc_chunk[k] = 0;
+  const char *p = strstr(proc_chunk, "\nVmSize:");
   return p ? strtol(p + 9, NULL, 10) : -1;
 }
 

@@ -420,30 +420,13 @@ static int in_scenario(uintptr_t s, uintptr_t e) {
 /* After PR_SET_MEMORY_MERGE made every compatible mapping of the process mergeable, the
  * harness's own (its program, libraries, stack, scratch) are made unmergeable again: only
  * the scenario's mappings are the scenario's. */
-static void own_unmergeable(void) {
-  char line[512];
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  size_t ll = 0;
-  char chunk[4096];
-  for (;;) {
-    ssize_t k = read(fd, chunk, sizeof chunk);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break;
-    for (ssize_t j = 0; j < k; j++) {
-      if (chunk[j] != '\n') {
-        if (ll < sizeof line - 1) line[ll++] = chunk[j];
-        continue;
-      }
-      line[ll] = 0;
-      ll = 0;
-      char *end;
-      uintptr_t s = strtoul(line, &end, 16), e = *end == '-' ? strtoul(end + 1, NULL, 16) : 0;
-      if (e > s && !in_scenario(s, e)) madvise((void *)s, e - s, MADV_UNMERGEABLE);
-    }
-  }
-  close(fd);
+static void unmergeable_take(const char *line, void *ctx) {
+  (void)ctx;
+  uintptr_t s, e;
+  if (vma_header(line, &s, &e) && e > s && !in_scenario(s, e)) madvise((void *)s, e - s, MADV_UNMERGEABLE);
 }
+
+static void own_unmergeable(void) { each_line("/proc/self/maps", unmergeable_take, NULL); }
 
 static void op_set_memory_merge(const jval *args, step_res *r) {
   static const char keys[] = "value";
