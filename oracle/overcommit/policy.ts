@@ -48,7 +48,9 @@ export function vmEnoughMemory(
   if (s.overcommit_memory === 1) ok = true;
   else if (s.overcommit_memory === 0) ok = pages <= (m.MemTotal + m.SwapTotal) / PAGE_KB;
   else {
-    let allowed = commitLimitPages(s, m, hugePagesTotal);
+    // The limit the kernel checks counts every huge page of the pool, others' too (what
+    // CommitLimit shows leaves those out, as the pool's counts do).
+    let allowed = commitLimitPages(s, m, hugePagesTotal + (m.hugepages_others ?? 0));
     if (!caller.capSysAdmin) allowed -= Math.floor(s.admin_reserve_kbytes / PAGE_KB);
     if (caller.totalVm !== null) allowed -= Math.min(Math.floor(caller.totalVm / 32), Math.floor(s.user_reserve_kbytes / PAGE_KB));
     ok = committed.read() < allowed;

@@ -2,6 +2,7 @@
 import { relative } from 'node:path';
 import { MECHANISMS } from '../../oracle/index.ts';
 import { fuzz, type FuzzReport, type Progress } from '../fuzz/engine.ts';
+import { mutating } from '../fuzz/mutate.ts';
 import { divergenceRow, writeRows } from '../fuzz/rows.ts';
 import { resolveImplementation } from '../impl/resolve.ts';
 import { projectRoot } from '../paths.ts';
@@ -26,6 +27,7 @@ export interface FuzzFlags {
   report?: string;
   timeout: string;
   shrinkBudget: string;
+  mutate: string;
   allowHostChanges?: boolean;
 }
 
@@ -50,6 +52,8 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
   if (Array.isArray(length) && length[0] > length[1]) throw new UserError(`--length ${o.length}: the range must go from small to large`);
   const timeoutMs = int(o.timeout, 'timeout', 1) * 1000;
   const shrinkBudget = int(o.shrinkBudget, 'shrink-budget', 0);
+  const mutate = Number(o.mutate);
+  if (!(mutate >= 0 && mutate <= 1)) throw new UserError(`--mutate must be a share of steps from 0 to 1, not '${o.mutate}'`);
   if (o.report) checkOutputFile(o.report, '--report');
   const resolveA = () => resolveImplementation(o.impl, { timeoutMs, allowHostChanges: o.allowHostChanges });
   let a = await resolveA();
@@ -67,7 +71,7 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
         await a.dispose?.();
         a = await resolveA();
       }
-      const run = await fuzzOne(mechanism, o, { a, b, seed, count, length, shrinkBudget });
+      const run = await fuzzOne(mechanism, o, { a, b, seed, count, length, shrinkBudget, mutate });
       runs.push(run.json);
       divergences += run.divergences;
       if (run.interrupted) break;
@@ -76,13 +80,13 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     await a.dispose?.();
     await b.dispose?.();
   }
-  if (o.report) writeOut(o.report, JSON.stringify({ seed, divergences, runs }, null, 2));
+  if (o.report) writeOut(o.report, JSON.stringify({ seed, mutate, divergences, runs }, null, 2));
   return divergences ? 1 : 0;
 }
 
-interface Campaign { a: Implementation; b: Implementation; seed: number; count: number; length: number | [number, number]; shrinkBudget: number }
+interface Campaign { a: Implementation; b: Implementation; seed: number; count: number; length: number | [number, number]; shrinkBudget: number; mutate: number }
 
-async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, length, shrinkBudget }: Campaign): Promise<{ json: object; divergences: number; interrupted: boolean }> {
+async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, length, shrinkBudget, mutate }: Campaign): Promise<{ json: object; divergences: number; interrupted: boolean }> {
   const spec = mechanisms().get(mechanism)!;
   const gen = MECHANISMS[mechanism]!.generator!;
   const interrupt = onInterrupt('mmspec fuzz: stopping after this sequence (the machine is being put back)…');
@@ -103,10 +107,10 @@ async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, len
     const infoB = await b.describe();
     const kernelOf = infoA.kernel ?? o.kernel;
     process.stderr.write(
-      `mmspec fuzz: ${mechanism}, seed ${seed}, ${count} sequences of ${Array.isArray(length) ? length.join('–') : length} steps: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
+      `mmspec fuzz: ${mechanism}, seed ${seed}, ${count} sequences of ${Array.isArray(length) ? length.join('–') : length} steps${mutate ? ` (${Math.round(mutate * 100)}% of steps mutated)` : ''}: ${infoA.name}${infoA.kernel ? ` (kernel ${infoA.kernel})` : ''} against ${infoB.name}${infoB.kernel ? ` (kernel ${infoB.kernel})` : kernelOf ? ` as kernel ${kernelOf}` : ''}\n`,
     );
     report = await fuzz({
-      spec, generate: gen.generate, a, b, seed, count, length, kernel: o.kernel,
+      spec, generate: mutating(gen.generate, spec, mutate), a, b, seed, count, length, kernel: o.kernel,
       // A real kernel is judged twice more before a difference counts; a guest or model may be left in any state.
       disposable: !o.impl.startsWith('linux'),
       confirmations: infoA.kernel || infoB.kernel ? 2 : 1,
@@ -120,7 +124,7 @@ async function fuzzOne(mechanism: string, o: FuzzFlags, { a, b, seed, count, len
   }
   if (tty) process.stderr.write('\r\x1b[K');
   const when = new Date();
-  const rows = report.divergences.map((d) => divergenceRow(d, spec, gen, report.a, report.b, when, seed));
+  const rows = report.divergences.map((d) => divergenceRow(d, spec, gen, report.a, report.b, when, seed, mutate));
   const dir = o.out ?? relative(process.cwd(), `${projectRoot()}/fixtures/divergences/${mechanism}`);
   const files = o.write && rows.length ? writeRows(dir, spec, gen, rows) : [];
   const lines = [

@@ -64,6 +64,7 @@ export function program(setExit: (code: number) => void): Command {
     .option('--report <file>', 'write the JSON report (for CI) to this file')
     .option('--timeout <seconds>', 'per-request timeout', '60')
     .option('--shrink-budget <runs>', 'runs spent shrinking each divergence', '300')
+    .option('--mutate <share>', 'share of steps (0 to 1) perturbed past what the generator keeps to: names gone or never made, ranges past the end or empty, exited processes, names taken twice', '0')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
     .action(async (o) => setExit(await (await import('./fuzz.ts')).fuzzCommand(o)));
 

@@ -20,7 +20,7 @@ export function seriesRange(release: string | null): string {
 }
 
 /** The scenario row of a divergence; expected values are what A (the kernel, if one) answered. */
-export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceGenerator, a: ImplementationInfo, b: ImplementationInfo, when: Date, seed: number): Scenario {
+export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceGenerator, a: ImplementationInfo, b: ImplementationInfo, when: Date, seed: number, mutate = 0): Scenario {
   const [ta] = d.traces;
   const kernel = a.kernel ?? b.kernel;
   const hash = createHash('sha256').update(`${d.signature}\0${kernel ?? a.name}`).digest('hex').slice(0, 8);
@@ -73,7 +73,7 @@ export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceG
     config: d.minimal.config,
     steps: steps as Scenario['steps'],
     evidence: [
-      `${a.name}${a.kernel ? ` on kernel ${a.kernel}` : ''}, ${when.toISOString().slice(0, 10)}: seen in ${d.occurrences} sequence(s); first as sequence ${d.index} of mmspec fuzz --seed ${seed} (generator seed ${d.seed}), shrunk in ${d.shrinkRuns} runs`,
+      `${a.name}${a.kernel ? ` on kernel ${a.kernel}` : ''}, ${when.toISOString().slice(0, 10)}: seen in ${d.occurrences} sequence(s); first as sequence ${d.index} of mmspec fuzz --seed ${seed}${mutate ? ` --mutate ${mutate}` : ''} (generator seed ${d.seed}), shrunk in ${d.shrinkRuns} runs`,
       `compared with ${b.name}${b.kernel ? ` (kernel ${b.kernel})` : ''}: ${d.differences.map((x) => `${x.field} ${JSON.stringify(x.a)} vs ${JSON.stringify(x.b)}`).join('; ')}`,
     ],
   };

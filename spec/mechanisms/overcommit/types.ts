@@ -115,6 +115,10 @@ export interface Machine {
    */
   HugePages_Total?: number;
   /**
+   * Huge pages the pool holds for others: reservations nobody can give back, left by earlier runs. The HugePages_ counts and CommitLimit leave them out, as on a machine without them; the limit mode 2 checks in ratio mode still counts them, as it counts every huge page (default 0).
+   */
+  hugepages_others?: number;
+  /**
    * /sys/kernel/mm/transparent_hugepage/enabled. Under always, a read fault where a whole PMD fits the VMA prepares an anon_vma. Default: always for Debian's kernels, madvise otherwise.
    */
   transparent_hugepage?: 'always' | 'madvise' | 'never';
@@ -188,6 +192,10 @@ export interface OvercommitObservation {
    * Of that, the part below its heap's end: the machine fact of the same name.
    */
   process_accounted_low_kb?: number;
+  /**
+   * Huge pages the pool holds for others (reported only when there are any): the machine fact of the same name.
+   */
+  hugepages_others?: number;
 }
 /**
  * This interface was referenced by `Overcommit`'s JSON-Schema

@@ -422,7 +422,8 @@ static void overcommit_observe(sbuf *b, int *first) {
     long v = meminfo_field(mi, mi_keys[k]);
     /* Measured around each step, so that other processes do not show in it. */
     if (!strcmp(mi_keys[k], "Committed_AS")) v = relay_committed_as();
-    /* The limit as the pool net of others' reservations makes it (ratio mode only). */
+    /* The limit as the pool net of others' reservations makes it (ratio mode only). The
+     * kernel's checks still use its own: hugepages_others below tells a model the difference. */
     if (!strcmp(mi_keys[k], "CommitLimit") && v >= 0 && pool_offset() && kbytes == 0 && ratio >= 0) {
       long hp_pages = meminfo_field(mi, "Hugepagesize") / 4, total = meminfo_field(mi, "HugePages_Total");
       long ram = meminfo_field(mi, "MemTotal") / 4, swap = meminfo_field(mi, "SwapTotal");
@@ -439,6 +440,7 @@ static void overcommit_observe(sbuf *b, int *first) {
   if (proc_vm_kb >= 0) obs_put(b, "process_vm_kb", proc_vm_kb, first);
   if (proc_acct_kb >= 0) obs_put(b, "process_accounted_kb", proc_acct_kb, first);
   if (proc_acct_low_kb >= 0) obs_put(b, "process_accounted_low_kb", proc_acct_low_kb, first);
+  if (pool_offset() > 0) obs_put(b, "hugepages_others", pool_offset(), first);
 }
 
 const probe_mechanism overcommit_mechanism = {
