@@ -32,8 +32,8 @@ export class HugetlbModel implements MechanismModel {
   readonly procs = new Map<string, Mm>();
   /** Mounted hugetlbfs instances by name (each process also keeps its own table of names). */
   readonly mounts = new Map<string, Mount>();
-  /** Files by name, from create or memfd_create until their inode is evicted. */
-  readonly files = new Map<string, Inode>();
+  /** The inodes of files (create, memfd_create) until they are evicted. Names are each process's. */
+  readonly inodes = new Set<Inode>();
   /** Standalone objects of the internal ops. */
   readonly resvMaps = new Map<string, ResvMap>();
   readonly subpools = new Map<string, Subpool>();
@@ -193,7 +193,7 @@ export class HugetlbModel implements MechanismModel {
   private maybeEvict(inode: Inode): void {
     if (!inode.unused) return;
     this.resv.removeInodePages(inode, 0, LONG_MAX, true);
-    if (this.files.get(inode.name) === inode) this.files.delete(inode.name);
+    this.inodes.delete(inode);
   }
 
   private addToPageCache(inode: Inode, idx: number, page: HPage): void {
@@ -313,7 +313,7 @@ export class HugetlbModel implements MechanismModel {
     umount(this: HugetlbModel, mm: Mm, a: Concrete<UmountArgs>): Outcome {
       const m = this.mount(mm, a.mount);
       if (m.gone) return errno('ENOENT'); // its directory went with the umount
-      const inodes = [...this.files.values()].filter((f) => f.mount === m);
+      const inodes = [...this.inodes].filter((f) => f.mount === m);
       if (inodes.some((f) => f.fds > 0 || f.vmas > 0)) return errno('EBUSY');
       for (const f of inodes) {
         f.linked = false;
@@ -330,24 +330,24 @@ export class HugetlbModel implements MechanismModel {
     },
 
     create(this: HugetlbModel, mm: Mm, a: Concrete<CreateArgs>): Outcome {
-      if (this.files.has(a.as) || mm.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
+      if (mm.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' already exists in this process`);
       const m = this.mount(mm, a.mount);
       if (m.gone) return errno('ENOENT');
       const f = new Inode(a.as, 'file', m);
       f.fds = 1;
       mm.fds.add(a.as);
       mm.files.set(a.as, f);
-      this.files.set(a.as, f);
+      this.inodes.add(f);
       return OK;
     },
 
     memfd_create(this: HugetlbModel, mm: Mm, a: Concrete<MemfdCreateArgs>): Outcome {
-      if (this.files.has(a.as) || mm.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' exists already`);
+      if (mm.files.has(a.as)) throw new ImplError('invalid', `file '${a.as}' already exists in this process`);
       const f = new Inode(a.as, 'memfd', null); // the internal mount: no subpool
       f.fds = 1;
       mm.fds.add(a.as);
       mm.files.set(a.as, f);
-      this.files.set(a.as, f);
+      this.inodes.add(f);
       return OK;
     },
 

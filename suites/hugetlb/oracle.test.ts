@@ -24,7 +24,7 @@ function machine(config: HugetlbConfig) {
   };
   /** Free and Rsvd, as the live trace lists them. */
   const fr = () => tuple().slice(1, 3);
-  const fileMap = (name: string) => model.files.get(name)!.resv.toString();
+  const fileMap = (name: string) => model.procs.get('main')!.files.get(name)!.resv.toString();
   const vma = (map: string, index = 0, proc = 'main') => {
     const mm = model.procs.get(proc)!;
     return mm.find(mm.maps.get(map)!.start + index)!;
@@ -476,7 +476,7 @@ describe('live 6.18 trace (notes/live-kernel.md §1), pool of 8: (Free, Rsvd)', 
     expect(fr()).toEqual([8, 0]);
     ok('mmap', { as: 'a', file: 'f', pages: 4, shared: true }); // A1, no ftruncate
     expect(fr()).toEqual([8, 4]);
-    expect(model.files.get('f')!.size).toBe(4); // the mmap extends i_size
+    expect(model.procs.get('main')!.files.get('f')!.size).toBe(4); // the mmap extends i_size
     ok('touch', { map: 'a', offset: 0 }); // A2
     expect(fr()).toEqual([7, 3]);
     ok('munmap', { map: 'a' }); // A3
@@ -549,7 +549,7 @@ describe('live 6.18 trace (notes/live-kernel.md §1), pool of 8: (Free, Rsvd)', 
     expect(fr()).toEqual([8, 0]);
     ok('mmap', { as: 'a', file: 'm', pages: 4, shared: true }); // D2
     expect(fr()).toEqual([8, 4]);
-    expect(model.files.get('m')!.size).toBe(4);
+    expect(model.procs.get('main')!.files.get('m')!.size).toBe(4);
     ok('ftruncate', { file: 'm', pages: 4 }); // D3
     ok('mmap', { as: 'b', file: 'm', pages: 4, shared: true }); // D4
     expect(fr()).toEqual([8, 4]);
@@ -811,6 +811,15 @@ describe('names as the probe keeps them (answers of the 6.18 host probe, seed 41
     ok('munmap', { map: 'm1', offset: 0, pages: 1 }, 'c1');
     expect(refused(() => model.step({ op: 'touch', args: { map: 'm1', write: false }, proc: 'c1' }))).toBe('invalid');
     expect(run('touch', { map: 'm1', write: false }).ret).toBe('ok');
+  });
+
+  it("file names are each process's: a child's memfd and its parent's of the same name are two files (host, seed 45045 mutated)", () => {
+    const { model, ok } = machine({ nr_hugepages: 2 });
+    ok('fork', { as: 'c0' });
+    ok('memfd_create', { as: 'f0' }, 'c0');
+    ok('memfd_create', { as: 'f0' });
+    expect(model.inodes.size).toBe(2);
+    expect(refused(() => model.step({ op: 'memfd_create', args: { as: 'f0' } }))).toBe('invalid');
   });
 
   it('a part unmapped keeps the name', () => {

@@ -63,7 +63,7 @@ export class Driver {
     // and named files are made and removed by main, so main knows every one of them.
     const main = m.procs.get('main')!;
     const mounts = [...main.mounts.keys()];
-    const idle = mounts.filter((name) => ![...m.files.values()].some((f) => f.mount?.name === name && (f.fds > 0 || f.vmas > 0)));
+    const idle = mounts.filter((name) => ![...m.inodes].some((f) => f.mount?.name === name && (f.fds > 0 || f.vmas > 0)));
     if (idle.length) out.push({ name: 'umount', run: (r) => ({ op: 'umount', args: { mount: pick(idle, r) } }) });
     if (mounts.length) out.push({ name: 'create', run: (r) => ({ op: 'create', args: { as: `f${this.n++}`, mount: pick(mounts, r) } }) });
 
@@ -141,7 +141,7 @@ export class Driver {
 
   /** Every reserve map alive: inodes' and private VMAs'. */
   maps(): ResvMap[] {
-    const inodes = new Set<Inode>(this.model.files.values());
+    const inodes = new Set<Inode>(this.model.inodes);
     const out: ResvMap[] = [];
     for (const mm of this.model.procs.values()) {
       for (const v of mm.vmas()) {
@@ -199,7 +199,7 @@ describe('hugetlb model properties', () => {
         const where = JSON.stringify(d.trace);
         expect(o.HugePages_Rsvd, where).toBe(0);
         expect(o.HugePages_Free, where).toBe(o.HugePages_Total);
-        expect(d.model.files.size, where).toBe(0);
+        expect(d.model.inodes.size, where).toBe(0);
       }),
       { numRuns: runs },
     );
