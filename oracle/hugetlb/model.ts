@@ -30,7 +30,8 @@ export class HugetlbModel implements MechanismModel {
   readonly resv: Reservations;
   readonly hugepagesize: number;
   readonly procs = new Map<string, Mm>();
-  /** Mounted hugetlbfs instances by name (each process also keeps its own table of names). */
+  /** Mounted hugetlbfs instances by the name they were last mounted as (for the internal ops'
+   *  subpool lookups); the names steps use are each process's, in its own table. */
   readonly mounts = new Map<string, Mount>();
   /** The inodes of files (create, memfd_create) until they are evicted. Names are each process's. */
   readonly inodes = new Set<Inode>();
@@ -296,7 +297,7 @@ export class HugetlbModel implements MechanismModel {
     },
 
     mount(this: HugetlbModel, mm: Mm, a: Concrete<MountArgs>): Outcome {
-      if (this.mounts.has(a.as) || mm.mounts.has(a.as)) throw new ImplError('invalid', `mount '${a.as}' exists already`);
+      if (mm.mounts.has(a.as)) throw new ImplError('invalid', `mount '${a.as}' already exists in this process`);
       if (a.size !== undefined && a.min_size !== undefined && a.min_size > a.size) return errno('EINVAL');
       let spool: Subpool | null = null;
       if (a.size !== undefined || a.min_size !== undefined) {
@@ -324,7 +325,7 @@ export class HugetlbModel implements MechanismModel {
       // only). Otherwise it is never released, nor its reservation given back.
       if (m.spool && m.spool.min !== NO_LIMIT && subpoolIsFree(m.spool)) this.h.acct(-m.spool.min);
       m.gone = true;
-      this.mounts.delete(a.mount);
+      if (this.mounts.get(a.mount) === m) this.mounts.delete(a.mount);
       mm.mounts.delete(a.mount);
       return OK;
     },

@@ -813,13 +813,19 @@ describe('names as the probe keeps them (answers of the 6.18 host probe, seed 41
     expect(run('touch', { map: 'm1', write: false }).ret).toBe('ok');
   });
 
-  it("file names are each process's: a child's memfd and its parent's of the same name are two files (host, seed 45045 mutated)", () => {
+  it("file and mount names are each process's: a child's memfd and its parent's of the same name are two files (host, seed 45045 mutated)", () => {
     const { model, ok } = machine({ nr_hugepages: 2 });
     ok('fork', { as: 'c0' });
     ok('memfd_create', { as: 'f0' }, 'c0');
     ok('memfd_create', { as: 'f0' });
     expect(model.inodes.size).toBe(2);
     expect(refused(() => model.step({ op: 'memfd_create', args: { as: 'f0' } }))).toBe('invalid');
+    // So are mount names: the probe mounts each in a directory of its own (seed 46046 mutated).
+    ok('mount', { as: 't0', size: 1 });
+    ok('mount', { as: 't0', size: 2 }, 'c0');
+    expect(refused(() => model.step({ op: 'mount', args: { as: 't0' } }))).toBe('invalid');
+    ok('umount', { mount: 't0' }, 'c0');
+    ok('create', { as: 'f1', mount: 't0' }); // main's t0 is still mounted
   });
 
   it('a part unmapped keeps the name', () => {
