@@ -57,7 +57,16 @@ export class Hstate {
    * have been added. (The document prints the comparison backwards; the kernel is followed.)
    */
   acct(delta: number): boolean {
-    if (delta > 0) return this.gatherSurplus(delta);
+    if (delta > 0) {
+      if (!this.gatherSurplus(delta)) return false;
+      // The pages must be free now (allowed_mems_nr: every node's, no cpuset). Only a count
+      // wrapped below zero gets past gather_surplus_pages without them.
+      if (delta > this.free) {
+        this.returnUnusedSurplus(delta);
+        return false;
+      }
+      return true;
+    }
     if (delta < 0) this.returnUnusedSurplus(-delta);
     return true;
   }
