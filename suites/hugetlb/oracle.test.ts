@@ -770,13 +770,13 @@ describe('kernel behaviour switches', () => {
   });
 
   it('a reservation with no page free is refused even when a count wrapped below zero says none is needed', () => {
-    // The Debian 6.1 and 6.12 guests' answers (seed 44044, 30–80 steps). A min_size=1 subpool's reserve
-    // comes from a surplus page (1,1,1,1); m1 reserves two more (2,2,2,2), m2 finds none to add
-    // (ENOMEM); faulting m1 uses its two (2,0,0,2). f2's preallocated page takes the subpool's
-    // reserve and frees it twice over: Rsvd wraps to -1 (3,0,-1,3). A 1-page MAP_HUGETLB
-    // mapping then needs (-1 + 1) - 0 = 0 new pages, so gather_surplus_pages reserves it
-    // (Rsvd 0) without one; but no page is free (allowed_mems_nr 0 < 1): the reservation is
-    // given back (-1) and mmap fails with ENOMEM.
+    // The Debian 6.1 and 6.12 guests' answers (seed 44044, 30–80 steps). A min_size=1
+    // subpool's reserve comes from a surplus page (1,1,1,1); m1 reserves two more (2,2,2,2),
+    // m2 finds none to add (ENOMEM); faulting m1 uses its two (2,0,0,2). f2's preallocated
+    // page takes the subpool's reserve and frees it twice over: Rsvd wraps to -1 (3,0,-1,3).
+    // A 1-page MAP_HUGETLB mapping then needs (-1 + 1) - 0 = 0 new pages, so
+    // gather_surplus_pages reserves it (Rsvd 0) without one; but no page is free
+    // (allowed_mems_nr 0 < 1): the reservation is given back (-1) and mmap fails with ENOMEM.
     for (const kernel of ['6.1.0-57-amd64', '6.12.118+deb12-amd64']) {
       const { model, run } = as(kernel, { nr_hugepages: 0, nr_overcommit_hugepages: 3 });
       run('mount', { as: 't0', min_size: 1 });
