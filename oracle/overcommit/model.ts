@@ -101,7 +101,7 @@ export class OvercommitModel implements MechanismModel {
     if (m.process_vm_kb !== undefined) o.process_vm_kb = m.process_vm_kb;
     if (m.process_accounted_kb !== undefined) o.process_accounted_kb = m.process_accounted_kb;
     if (m.process_accounted_low_kb !== undefined) o.process_accounted_low_kb = m.process_accounted_low_kb;
-    if (m.hugepages_others) o.hugepages_others = m.hugepages_others;
+    o.hugepages_others = m.hugepages_others ?? 0;
     // No reservation count below zero, as the hugetlb model shows none (the kernel's wraps).
     if (h.resv < 0) delete o.HugePages_Rsvd;
     return o;

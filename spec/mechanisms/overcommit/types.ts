@@ -193,7 +193,7 @@ export interface OvercommitObservation {
    */
   process_accounted_low_kb?: number;
   /**
-   * Huge pages the pool holds for others (reported only when there are any): the machine fact of the same name.
+   * Huge pages the pool holds for others: the machine fact of the same name.
    */
   hugepages_others?: number;
 }

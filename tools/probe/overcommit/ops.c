@@ -440,7 +440,7 @@ static void overcommit_observe(sbuf *b, int *first) {
   if (proc_vm_kb >= 0) obs_put(b, "process_vm_kb", proc_vm_kb, first);
   if (proc_acct_kb >= 0) obs_put(b, "process_accounted_kb", proc_acct_kb, first);
   if (proc_acct_low_kb >= 0) obs_put(b, "process_accounted_low_kb", proc_acct_low_kb, first);
-  if (pool_offset() > 0) obs_put(b, "hugepages_others", pool_offset(), first);
+  obs_put(b, "hugepages_others", pool_offset() > 0 ? pool_offset() : 0, first);
 }
 
 const probe_mechanism overcommit_mechanism = {
