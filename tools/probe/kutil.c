@@ -33,6 +33,56 @@ size_t read_whole(const char *path, char *buf, size_t cap) {
   return n;
 }
 
+static char proc_chunk[8192];
+
+/* Calls fn with each line of a /proc file (cut at 255 bytes), read in chunks with no malloc
+ * and no stdio, so that reading changes nothing it reads. 0, or -1 with errno. */
+int each_line(const char *path, void (*fn)(const char *line, void *ctx), void *ctx) {
+  char line[256];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t ll = 0;
+  for (;;) {
+    ssize_t k = read(fd, proc_chunk, sizeof proc_chunk);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      int e = errno;
+      close(fd);
+      errno = e;
+      return -1;
+    }
+    if (k == 0) break;
+    for (ssize_t j = 0; j < k; j++) {
+      char c = proc_chunk[j];
+      if (c != '\n') {
+        if (ll < sizeof line - 1) line[ll++] = c;
+        continue;
+      }
+      line[ll] = 0;
+      fn(line, ctx);
+      ll = 0;
+    }
+  }
+  close(fd);
+  if (ll) {
+    line[ll] = 0;
+    fn(line, ctx);
+  }
+  return 0;
+}
+
+/* A /proc/self/maps or smaps line's range, when it is a VMA's header ("start-end perms ..."). */
+int vma_header(const char *line, uintptr_t *start, uintptr_t *end) {
+  if (!((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f'))) return 0;
+  char *p;
+  unsigned long a = strtoul(line, &p, 16), b = 0;
+  if (*p != '-') return 0;
+  b = strtoul(p + 1, NULL, 16);
+  *start = a;
+  *end = b > a ? b : a;
+  return 1;
+}
+
 const char *meminfo_snapshot(void) {
   return read_whole("/proc/meminfo", meminfo_buf, sizeof meminfo_buf) ? meminfo_buf : NULL;
 }
@@ -182,54 +232,37 @@ const char *mnt_base(void) {
   return base;
 }
 
-static char mounts_chunk[8192];
-static char mounts_line[1024];
+struct mounts_pass {
+  const char *prefix;
+  int n;
+};
 
 /* One line of /proc/self/mounts: "dev mountpoint fstype opts 0 0". */
-static int mounts_take(char *line, const char *prefix) {
+static void mounts_take(const char *text, void *ctx) {
+  struct mounts_pass *pass = ctx;
+  char line[256];
+  snprintf(line, sizeof line, "%s", text);
   char *mp = strchr(line, ' ');
-  if (!mp) return 0;
+  if (!mp) return;
   mp++;
   char *sp = strchr(mp, ' ');
-  if (!sp) return 0;
+  if (!sp) return;
   *sp = 0;
   char *fs = sp + 1, *fe = strchr(fs, ' ');
   if (fe) *fe = 0;
   int ours = 0;
   for (int k = 0; probe_fstypes[k] && !ours; k++) ours = !strcmp(fs, probe_fstypes[k]);
-  if (!ours || strncmp(mp, prefix, strlen(prefix))) return 0;
-  if (umount2(mp, MNT_DETACH)) return 0;
+  if (!ours || strncmp(mp, pass->prefix, strlen(pass->prefix))) return;
+  if (umount2(mp, MNT_DETACH)) return;
   rmdir(mp);
-  return 1;
+  pass->n++;
 }
 
-/* One pass over /proc/self/mounts. */
+/* One pass over /proc/self/mounts: the mounts it took down. */
 static int mounts_pass(const char *prefix) {
-  int fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  int n = 0;
-  size_t ll = 0;
-  for (;;) {
-    ssize_t k = read(fd, mounts_chunk, sizeof mounts_chunk);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break;
-    for (ssize_t j = 0; j < k; j++) {
-      char c = mounts_chunk[j];
-      if (c != '\n') {
-        if (ll < sizeof mounts_line - 1) mounts_line[ll++] = c;
-        continue;
-      }
-      mounts_line[ll] = 0;
-      n += mounts_take(mounts_line, prefix);
-      ll = 0;
-    }
-  }
-  close(fd);
-  if (ll) {
-    mounts_line[ll] = 0;
-    n += mounts_take(mounts_line, prefix);
-  }
-  return n;
+  struct mounts_pass pass = {prefix, 0};
+  each_line("/proc/self/mounts", mounts_take, &pass);
+  return pass.n;
 }
 
 int mounts_cleanup(const char *prefix) {

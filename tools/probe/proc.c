@@ -301,56 +301,6 @@ static uintptr_t scenario_bytes(uintptr_t s, uintptr_t e, uintptr_t hs, uintptr_
   return n;
 }
 
-static char proc_chunk[8192];
-
-/* Calls fn with each line of a /proc file (cut at 255 bytes), read in chunks with no malloc
- * and no stdio, so that reading changes nothing it reads. 0, or -1 with errno. */
-int each_line(const char *path, void (*fn)(const char *line, void *ctx), void *ctx) {
-  char line[256];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t ll = 0;
-  for (;;) {
-    ssize_t k = read(fd, proc_chunk, sizeof proc_chunk);
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) {
-      int e = errno;
-      close(fd);
-      errno = e;
-      return -1;
-    }
-    if (k == 0) break;
-    for (ssize_t j = 0; j < k; j++) {
-      char c = proc_chunk[j];
-      if (c != '\n') {
-        if (ll < sizeof line - 1) line[ll++] = c;
-        continue;
-      }
-      line[ll] = 0;
-      fn(line, ctx);
-      ll = 0;
-    }
-  }
-  close(fd);
-  if (ll) {
-    line[ll] = 0;
-    fn(line, ctx);
-  }
-  return 0;
-}
-
-/* A /proc/self/maps or smaps line's range, when it is a VMA's header ("start-end perms ..."). */
-int vma_header(const char *line, uintptr_t *start, uintptr_t *end) {
-  if (!((*line >= '0' && *line <= '9') || (*line >= 'a' && *line <= 'f'))) return 0;
-  char *p;
-  unsigned long a = strtoul(line, &p, 16), b = 0;
-  if (*p != '-') return 0;
-  b = strtoul(p + 1, NULL, 16);
-  *start = a;
-  *end = b > a ? b : a;
-  return 1;
-}
-
 struct own_count {
   int for_fork;
   uintptr_t vs, ve, hs, he, total, low;
@@ -419,13 +369,9 @@ void fill_own_holes(void) {
 
 /* VmSize from /proc/self/status in kB (the process's total_vm), or -1. */
 static long vm_size_kb(void) {
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t k = read(fd, proc_chunk, sizeof proc_chunk - 1);
-  close(fd);
-  if (k <= 0) return -1;
-  proc_chunk[k] = 0;
-  const char *p = strstr(proc_chunk, "\nVmSize:");
+  char status[4096];
+  if (!read_whole("/proc/self/status", status, sizeof status)) return -1;
+  const char *p = strstr(status, "\nVmSize:");
   return p ? strtol(p + 9, NULL, 10) : -1;
 }
 
