@@ -29,13 +29,15 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   if (args[0] === 'run' && implOf(args) === 'oracle') setFlagsFromString('--no-opt');
   const why = process.env.MMSPEC_TSX === '1' ? 'MMSPEC_TSX=1' : staleness(fileURLToPath(new URL('../..', import.meta.url)));
   if (process.env.MMSPEC_TRACE_START === '1') process.stderr.write(`mmspec: ${why ? `the sources through tsx: ${why}` : 'dist/'}\n`);
+  // A bare `mmspec run` (npm start) takes every default: its entry loads no option parser.
+  const entry = args.length === 1 && args[0] === 'run' ? 'bare-run' : 'main';
   let main;
   if (why) {
     const { register } = await import('tsx/esm/api');
     register();
-    ({ main } = await import('../cli/main.ts'));
+    ({ main } = await import(`../cli/${entry}.ts`));
   } else {
-    ({ main } = await import('../../dist/tools/cli/main.js'));
+    ({ main } = await import(`../../dist/tools/cli/${entry}.js`));
   }
   process.exitCode = await main(process.argv);
   // A run has closed its implementation and written everything (stdout and stderr are synchronous

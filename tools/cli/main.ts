@@ -1,15 +1,14 @@
 // The mmspec command line. Each command's module is imported when that command runs, so that
 // starting one loads only what it needs.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as commander from 'commander';
 import { UserError } from './errors.ts';
 import { KERNELS } from '../qemu/kernel-names.ts';
-import { ImplFailure } from '../impl/types.ts';
-import { plural } from '../core/plural.ts';
 import { projectRoot } from '../paths.ts';
-import { journalPath } from '../linux/state.ts';
+import { outcome } from './outcome.ts';
+import { RUN_DEFAULTS } from './run-defaults.ts';
 
 // commander is CommonJS: required rather than imported, it loads in half the time (no scan for its exports).
 const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof commander;
@@ -26,16 +25,16 @@ export function program(setExit: (code: number) => void): Command {
 
   p.command('run')
     .description('run scenarios against an implementation and compare every step')
-    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:debian-sid | qemu:PATH (fetch qemu:debian-* kernels first with `mmspec kernel fetch`)', 'oracle')
+    .option('--impl <spec>', 'implementation under test: oracle | module:PATH | exec:COMMAND | linux | qemu:debian-6.1 | qemu:debian-6.12 | qemu:debian-sid | qemu:PATH (fetch qemu:debian-* kernels first with `mmspec kernel fetch`)', RUN_DEFAULTS.impl)
     .option('--mechanism <name>', 'only this mechanism (repeatable, or comma-separated)', collect)
     .option('--filter <glob>', "only scenario ids matching these globs or ids (repeatable, or comma-separated), e.g. 'overcommit.mode2.*'", collect)
     .option('--kernel <version>', "kernel release a model behaves as (real kernels report their own), or 'documented': the document alone, no kernel's quirks")
-    .addOption(new Option('--reporter <kind>', 'output format').choices(['pretty', 'json', 'junit', 'tap']).default('pretty'))
+    .addOption(new Option('--reporter <kind>', 'output format').choices(['pretty', 'json', 'junit', 'tap']).default(RUN_DEFAULTS.reporter))
     .option('--output <file>', 'write the json/junit/tap report to this file instead of stdout')
     .option('--bail', 'stop at the first failure')
     .option('--max-failures <n>', 'stop after n failures')
     .option('--rerun-failed <report>', 'only the scenarios a previous --reporter json report marks failed or flaky')
-    .option('--timeout <seconds>', 'per-request timeout for exec implementations', '30')
+    .option('--timeout <seconds>', 'per-request timeout for exec implementations', RUN_DEFAULTS.timeout)
     .option('--tables <dir>', 'more scenario tables (a folder or a file) besides spec/tables, e.g. fixtures/divergences (repeatable)', collect)
     .option('--no-spec-tables', 'leave spec/tables out: only the --tables given')
     .option('--allow-host-changes', 'let --impl linux change machine-wide settings (restored afterwards)')
@@ -153,41 +152,15 @@ export function program(setExit: (code: number) => void): Command {
 }
 
 /** Runs the CLI and returns the exit code: 0 good, 1 failures found, 2 usage or input errors. */
-export async function main(argv: string[]): Promise<number> {
-  let code = 0;
-  // `mmspec list | head`: the reader went away. Stop quietly; exit handlers still put a host back.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(0);
+export function main(argv: string[]): Promise<number> {
+  return outcome(async () => {
+    let code = 0;
+    try {
+      await program((c) => (code = c)).parseAsync(argv);
+    } catch (e) {
+      if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
       throw e;
-    });
-  }
-  // A host run killed outright leaves its journal behind: put the machine back first.
-  if (process.getuid?.() === 0 && existsSync(journalPath())) {
-    const { replayJournal } = await import('../linux/guard.ts');
-    const restored = replayJournal();
-    if (restored) process.stderr.write(`mmspec: ${restored}\n`);
-  }
-  try {
-    await program((c) => (code = c)).parseAsync(argv);
+    }
     return code;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UserError) {
-      process.stderr.write(`mmspec: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof ImplFailure) {
-      const tail = e.stderr.trim().split('\n').slice(-20).join('\n');
-      process.stderr.write(`mmspec: the implementation failed: ${e.message}${tail ? `\n--- its last output ---\n${tail}` : ''}\n`);
-      return 1;
-    }
-    // Imported only for an error that may be one (tables.ts is loaded already when it is).
-    const { TableError } = e instanceof Error && e.name === 'TableError' ? await import('../spec/tables.ts') : { TableError: undefined };
-    if (TableError && e instanceof TableError) {
-      process.stderr.write(`mmspec: invalid scenario tables (${plural(e.problems.length, 'problem')}):\n${e.message.replace(/^/gm, '  ')}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  });
 }
