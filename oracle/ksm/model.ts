@@ -135,12 +135,13 @@ export class KsmModel implements MechanismModel {
         o[`${name}.ksm_merge_any`] = mm.mergeAny ? 1 : 0;
         o[`${name}.ksm_mergeable`] = mm.regions.some((r) => r.vp.some((v) => v?.mergeable)) ? 1 : 0;
       }
-      for (const r of mm.regions) Object.assign(o, this.regionObservation(name, r));
+      for (const r of mm.regions) this.observeRegion(o, name, r);
     }
     return o;
   }
 
-  private regionObservation(proc: string, r: Region): Observation {
+  /** A mapping's fields, into o. */
+  private observeRegion(o: Observation, proc: string, r: Region): void {
     let present = 0;
     let ksm = 0;
     let zero = 0;
@@ -159,7 +160,11 @@ export class KsmModel implements MechanismModel {
     for (const f of distinct) byCount.set(f.mapcount, (byCount.get(f.mapcount) ?? 0) + 1);
     const sharing = [...byCount].sort((a, b) => a[0] - b[0]).map(([m, n]) => `${m}x${n}`).join(' ');
     const p = `${proc}.${r.name}`;
-    return { [`${p}.present`]: present, [`${p}.ksm`]: ksm, [`${p}.zero`]: zero, [`${p}.ksm_pages`]: distinct.size, [`${p}.sharing`]: sharing };
+    o[`${p}.present`] = present;
+    o[`${p}.ksm`] = ksm;
+    o[`${p}.zero`] = zero;
+    o[`${p}.ksm_pages`] = distinct.size;
+    o[`${p}.sharing`] = sharing;
   }
 
   // ---------------------------------------------------------------- steps

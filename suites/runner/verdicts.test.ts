@@ -9,6 +9,7 @@ import { OracleImplementation } from '../../tools/impl/oracle.ts';
 import type { StepRequest } from '../../tools/impl/types.ts';
 import { rowHash } from '../../tools/record/recording.ts';
 import { replayOnOracle } from '../../tools/record/replay.ts';
+import { prettyResult } from '../../tools/runner/report.ts';
 import { runScenarios } from '../../tools/runner/run.ts';
 import { loadScenarios } from '../../tools/spec/tables.ts';
 import { ROOT, smallTable, tempTables, EXAMPLE, exampleFile } from '../helpers.ts';
@@ -42,6 +43,17 @@ describe('known divergences, pinned', () => {
     const r = await runScenarios(new OffKernel(4), divergentRow(), { retries: 0 });
     expect(r.results[0]).toMatchObject({ status: 'known-divergence', step: 0, divergence: { kernels: '>=6.18' } });
     expect(r.knownDivergences).toBe(1);
+  });
+
+  it('show as one entry without their diff unless -v; the diff is there for whoever reads it (reports, -v)', async () => {
+    const r = await runScenarios(new OffKernel(4), divergentRow(), { retries: 0 });
+    const res = r.results[0]!;
+    expect(prettyResult(res, false)).not.toContain('watermark_scale_factor (delta)');
+    expect(prettyResult(res, false)).toContain('known divergence of kernels >=6.18: takes 4 more than written');
+    // The document's expectation against the kernel's answer: +190 written, +194 answered.
+    expect(prettyResult(res, true)).toMatch(/-\s+"watermark_scale_factor \(delta\)": 190[\s\S]*\+\s+"watermark_scale_factor \(delta\)": 194/);
+    expect(JSON.parse(JSON.stringify(res)).diff).toBe(res.diff);
+    expect({ ...res }.diff).toContain('+  "watermark_scale_factor (delta)": 194');
   });
 
   it('fail, with the pinned and the documented expectation, when the kernel answers anything else', async () => {

@@ -30,7 +30,7 @@ export function prettyResult(r: ScenarioResult, verbose: boolean): string {
         lines.push(`     run ${i + 1}: ${a.status}${a.reason ? ` — ${a.reason.split('\n')[0]}` : ''}`);
         if (a.diff) lines.push(...indent(a.diff));
       }
-    } else if (r.diff) lines.push(...indent(r.diff));
+    } else if ((r.status === 'failed' || verbose) && r.diff) lines.push(...indent(r.diff));
   }
   if (r.switches?.length && (r.status !== 'passed' || verbose)) lines.push(`     kernel behaviour switches: ${r.switches.join(', ')}`);
   if (r.note) lines.push(`     note: ${r.note}`);

@@ -10,7 +10,7 @@ import { evaluate, ExprError } from '../core/expr.ts';
 import { DEFAULT_MODEL_KERNEL, inRange } from '../../oracle/core/kernel.ts';
 import { ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type StepRequest, type StepResult } from '../impl/types.ts';
 import type { KnownDivergence, LoadedScenario } from '../spec/tables.ts';
-import { compareStep, diffText } from './compare.ts';
+import { compareStep, diffText, type Comparison } from './compare.ts';
 
 export type Status = 'passed' | 'failed' | 'flaky' | 'skipped' | 'known-divergence';
 
@@ -157,6 +157,9 @@ export function divergentExpect(s: LoadedScenario, d: KnownDivergence, i: number
   return { ...base, ...outcome, observe: { ...(doc?.observe ?? {}), ...(observe ?? {}) } };
 }
 
+/** What a scenario's run came to, before the scenario's own fields; a diff may be made on demand. */
+type Outcome = Omit<ScenarioResult, 'id' | 'mechanism' | 'level' | 'layer' | 'title' | 'file' | 'ms'> & { makeDiff?: () => string };
+
 async function runOne(impl: Implementation, info: ImplementationInfo, kernel: string, s: LoadedScenario, opts: RunOptions): Promise<ScenarioResult> {
   const t0 = Date.now();
   const base = { id: s.id, mechanism: s.mechanism, level: s.level, layer: s.layer, title: s.title, file: s.file };
@@ -165,7 +168,7 @@ async function runOne(impl: Implementation, info: ImplementationInfo, kernel: st
   if (skip) return done({ status: 'skipped', reason: skip });
 
   const divergence = divergenceFor(s, kernel);
-  let outcome: Omit<ScenarioResult, keyof typeof base | 'ms'>;
+  let outcome: Outcome;
   let session: string | undefined;
   const trace: TraceEntry[] = [];
   const seen: { start?: Observation } = {};
@@ -181,7 +184,12 @@ async function runOne(impl: Implementation, info: ImplementationInfo, kernel: st
   } finally {
     if (session) await impl.close(session).catch(() => {});
   }
-  const r = done(outcome);
+  const { makeDiff, ...answered } = outcome;
+  const r = done(answered);
+  if (makeDiff) {
+    let text: string | undefined;
+    Object.defineProperty(r, 'diff', { enumerable: true, configurable: true, get: () => (text ??= makeDiff()) });
+  }
   if (switches?.length) r.switches = switches;
   if (opts.trace) Object.assign(r, { trace, start: seen.start });
   if (divergence) r.divergence = { kernels: divergence.kernels, summary: divergence.summary };
@@ -191,20 +199,22 @@ async function runOne(impl: Implementation, info: ImplementationInfo, kernel: st
 async function drive(
   impl: Implementation, session: string, s: LoadedScenario, divergence: KnownDivergence | undefined,
   trace: TraceEntry[], seen: { start?: Observation },
-): Promise<Omit<ScenarioResult, 'id' | 'mechanism' | 'level' | 'layer' | 'title' | 'file' | 'ms'>> {
+): Promise<Outcome> {
   const start = await impl.observe(session);
   seen.start = start;
   let last: Observation = start;
   const batchable = impl.steps && !s.steps.some((st) => hasExpr(st.args));
   let batch: StepResult[] | null = null;
+  let batchRequests: StepRequest[] | null = null;
   if (batchable) {
     try {
-      batch = await impl.steps!(session, s.steps.map((st) => request(st, {})));
+      batchRequests = s.steps.map((st) => request(st, noScope));
+      batch = await impl.steps!(session, batchRequests);
     } catch (e) {
       // A batch that failed part way tells which step failed and what the earlier ones returned.
       const detail = e instanceof ImplError || e instanceof ImplFailure ? (e.detail as { step?: number; results?: StepResult[] } | undefined) : undefined;
       if (detail && Number.isInteger(detail.step) && Array.isArray(detail.results)) {
-        detail.results.forEach((result, i) => trace.push({ index: i, step: request(s.steps[i]!, {}), result, ok: true }));
+        detail.results.forEach((result, i) => trace.push({ index: i, step: batchRequests![i]!, result, ok: true }));
       }
       throw e;
     }
@@ -214,11 +224,12 @@ async function drive(
   const cite = s.cites[0]!;
   let docOk = true;
   let pinOk = !!divergence;
-  let firstDocDiff: { step: number; diff: string } | null = null;
+  let firstDoc: { step: number; c: Comparison; header: string } | null = null;
+  const docDiff = () => (firstDoc ? diffText(firstDoc.c, firstDoc.header) : '');
   for (const [i, st] of s.steps.entries()) {
     let req: StepRequest;
     try {
-      req = request(st, { ...last, start });
+      req = batch ? batchRequests![i]! : request(st, () => ({ ...last, start }));
     } catch (e) {
       if (e instanceof ExprError) return { status: 'failed', step: i, reason: `step ${i} (${st.op}): ${e.message}` };
       throw e;
@@ -229,7 +240,7 @@ async function drive(
     const cDoc = compareStep(st.expect, result, start);
     const cPin = divergence ? compareStep(divergentExpect(s, divergence, i), result, start) : null;
     trace.push({ index: i, step: req, result, ok: cDoc.ok });
-    if (!cDoc.ok && docOk) firstDocDiff = { step: i, diff: diffText(cDoc, header()) };
+    if (!cDoc.ok && docOk) firstDoc = { step: i, c: cDoc, header: header() };
     docOk &&= cDoc.ok;
     pinOk &&= !!cPin?.ok;
     if (!docOk && !pinOk) {
@@ -237,10 +248,10 @@ async function drive(
         return {
           status: 'failed', step: i,
           reason: `step ${i} (${st.op}) differs from both the document and the known divergence of kernels ${divergence.kernels}`,
-          diff: `${diffText(cPin, `${header()} (as the known divergence pins it)`)}\n${firstDocDiff?.diff ?? ''}`.trimEnd(),
+          diff: `${diffText(cPin, `${header()} (as the known divergence pins it)`)}\n${docDiff()}`.trimEnd(),
         };
       }
-      return { status: 'failed', step: i, reason: `step ${i} (${st.op}) differs`, diff: firstDocDiff!.diff };
+      return { status: 'failed', step: i, reason: `step ${i} (${st.op}) differs`, diff: docDiff() };
     }
     last = result.observation;
   }
@@ -249,7 +260,8 @@ async function drive(
       ? { status: 'passed', note: `known divergence (${divergence.kernels}) did not show: the document held, so this kernel may carry the fix` }
       : { status: 'passed' };
   }
-  return { status: 'known-divergence', step: firstDocDiff!.step, reason: `known divergence of kernels ${divergence!.kernels}: ${divergence!.summary}`, diff: firstDocDiff!.diff };
+  // Its diff is made only when read (-v, a report): a run shows a known divergence as one line.
+  return { status: 'known-divergence', step: firstDoc!.step, reason: `known divergence of kernels ${divergence!.kernels}: ${divergence!.summary}`, makeDiff: docDiff };
 }
 
 function hasExpr(args: Record<string, unknown> | undefined): boolean {
@@ -257,13 +269,17 @@ function hasExpr(args: Record<string, unknown> | undefined): boolean {
 }
 
 /** The step as the implementation gets it: expressions evaluated, no table-only fields. */
-function request(st: LoadedScenario['steps'][number], scope: Record<string, unknown>): StepRequest {
+function request(st: LoadedScenario['steps'][number], scope: () => Record<string, unknown>): StepRequest {
   const args: Record<string, unknown> = {};
+  // The scope (the latest observation and the start) is made only for a step that reads it.
+  let values: Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(st.args ?? {})) {
-    args[k] = v !== null && typeof v === 'object' && 'expr' in v ? evaluate(String((v as { expr: string }).expr), scope) : v;
+    args[k] = v !== null && typeof v === 'object' && 'expr' in v ? evaluate(String((v as { expr: string }).expr), (values ??= scope())) : v;
   }
   return st.proc ? { op: st.op, args, proc: st.proc } : { op: st.op, args };
 }
+
+const noScope = (): Record<string, unknown> => ({});
 
 function errorOutcome(e: unknown, name: string, s: LoadedScenario, trace: TraceEntry[], atOpen: boolean): Pick<ScenarioResult, 'status' | 'reason' | 'step'> {
   // Where it happened: at open, or at the step after the last one answered (a batch names it).
