@@ -278,7 +278,7 @@ static void op_sysctl(const jval *args, step_res *r) {
   }
   int e;
   if (!strcmp(name, "nr_hugepages")) {
-    e = nr_hugepages_write(value);
+    e = nr_hugepages_write(value, r);
   } else {
     char val[32];
     snprintf(val, sizeof val, "%llu", value);

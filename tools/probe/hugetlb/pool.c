@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pool.h"
@@ -26,11 +27,18 @@ void pool_session(const jval *params) {
   offset = v && v->t == J_NUM ? (long)v->i : 0;
 }
 
-int nr_hugepages_write(unsigned long long pages) {
+int nr_hugepages_write(unsigned long long pages, step_res *r) {
   char val[32];
   snprintf(val, sizeof val, "%llu", pages + (unsigned long long)offset);
   int k = knob_index("nr_hugepages");
-  return k < 0 ? ENOENT : knob_write(k, val);
+  int e = k < 0 ? ENOENT : knob_write(k, val);
+  if (e) return e;
+  /* The kernel grows the pool only as far as free memory lets it, and says so by holding fewer. */
+  char got[32];
+  if (!knob_read(k, got, sizeof got) && strtoull(got, NULL, 10) < pages + (unsigned long long)offset)
+    res_error(r, "unsupported", "the machine holds %lld of the %llu huge pages asked for: how far a pool grows depends on free memory",
+              strtoll(got, NULL, 10) - offset, pages);
+  return 0;
 }
 
 int pool_polluted(char *why, size_t n) {

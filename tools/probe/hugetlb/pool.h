@@ -16,8 +16,9 @@ long pool_offset(void);
 /* The session parameters that carry the offset, and reading them back. */
 void pool_params(sbuf *json);
 void pool_session(const jval *params);
-/* Writes vm.nr_hugepages = pages + the offset; 0 or an errno. */
-int nr_hugepages_write(unsigned long long pages);
+/* Writes vm.nr_hugepages = pages + the offset; 0 or an errno. A pool that could not grow that
+ * far (free memory ran out) answers r unsupported: no model knows how far it gets. */
+int nr_hugepages_write(unsigned long long pages, step_res *r);
 /* A pool count (HugePages_Total, _Free, _Rsvd, nr_hugepages) net of the offset;
  * other fields as they are. */
 long pool_net(const char *key, long v);

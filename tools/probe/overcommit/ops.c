@@ -314,7 +314,7 @@ static void op_sysctl(const jval *args, step_res *r) {
   char val[32];
   snprintf(val, sizeof val, "%llu", value);
   long c0 = committed_as_kb();
-  int e = !strcmp(name, "nr_hugepages") ? nr_hugepages_write(value) : knob_write(knob_index(name), val);
+  int e = !strcmp(name, "nr_hugepages") ? nr_hugepages_write(value, r) : knob_write(knob_index(name), val);
   long c1 = committed_as_kb();
   r->delta = c1 - c0;
   set_errno_res(r, e != 0, e);
