@@ -3,7 +3,23 @@
 // Grammar: sum := product (('+'|'-') product)*; product := unary (('*'|'/') unary)*;
 // unary := '-' unary | atom; atom := number | name ('.' name)* | fn '(' sum (',' sum)* ')' | '(' sum ')'.
 
+import type { StepRequest } from '../../spec/types/protocol.ts';
+
 export type Scope = Record<string, unknown>;
+
+/** A value given as an expression: {"expr": "..."} (a step's argument, an expected value). */
+export const isExpr = (v: unknown): v is { expr: string } => v !== null && typeof v === 'object' && 'expr' in v;
+
+/**
+ * A step as an implementation gets it: expressions evaluated, no table-only fields. The scope
+ * (the latest observation, and the start) is made only for a step that reads it.
+ */
+export function concreteStep(st: { op: string; args?: Record<string, unknown>; proc?: string }, scope: () => Scope): StepRequest {
+  const args: Record<string, unknown> = {};
+  let values: Scope | undefined;
+  for (const [k, v] of Object.entries(st.args ?? {})) args[k] = isExpr(v) ? evaluate(String(v.expr), (values ??= scope())) : v;
+  return st.proc ? { op: st.op, args, proc: st.proc } : { op: st.op, args };
+}
 
 const FUNCTIONS: Record<string, (...xs: number[]) => number> = {
   floor: Math.floor,

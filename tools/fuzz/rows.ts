@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SequenceGenerator } from '../../oracle/core/generate.ts';
 import { parseVersion } from '../../oracle/core/kernel.ts';
+import { isExpr } from '../core/expr.ts';
 import type { ImplementationInfo } from '../impl/types.ts';
 import type { MechanismSpec } from '../spec/mechanisms.ts';
 import type { Scenario, ScenarioTable } from '../spec/tables.ts';
@@ -48,7 +49,7 @@ export function divergenceRow(d: Divergence, spec: MechanismSpec, gen: SequenceG
     const observe: Record<string, number | { delta: number }> = {};
     const differing = new Set(i === first.step ? d.differences.map((x) => x.field.replace(/ \(delta\)$/, '')) : []);
     // Once a step's size came from the observation, totals since the start depend on the machine.
-    const fromObservation = Object.values(st.args).some((v) => v !== null && typeof v === 'object' && 'expr' in v);
+    const fromObservation = Object.values(st.args).some(isExpr);
     tainted ||= fromObservation;
     const portable = !fromObservation;
     const before = (i ? ta.steps[i - 1]?.result?.observation : undefined) ?? ta.start ?? {};

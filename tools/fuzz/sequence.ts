@@ -1,7 +1,7 @@
 // Runs one generated sequence on one implementation and keeps everything it answered: the
 // start observation, then per step the concrete request and its result or error.
 import type { GeneratedCase, GenStep } from '../../oracle/core/generate.ts';
-import { evaluate } from '../core/expr.ts';
+import { concreteStep } from '../core/expr.ts';
 import { ImplError, ImplFailure, type Implementation, type Observation, type StepRequest, type StepResult } from '../impl/types.ts';
 
 export interface StepAnswer {
@@ -20,14 +20,8 @@ export interface Trace {
   broken?: string;
 }
 
-const isExpr = (v: unknown): v is { expr: string } => v !== null && typeof v === 'object' && 'expr' in v;
-
 /** The step as sent: expressions evaluated on the latest observation (start.X: at the start). */
-export function concrete(st: GenStep, last: Observation, start: Observation): StepRequest {
-  const args: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(st.args)) args[k] = isExpr(v) ? evaluate(v.expr, { ...last, start }) : v;
-  return st.proc ? { op: st.op, args, proc: st.proc } : { op: st.op, args };
-}
+export const concrete = (st: GenStep, last: Observation, start: Observation): StepRequest => concreteStep(st, () => ({ ...last, start }));
 
 export interface RunCaseOptions {
   kernel?: string;

@@ -9,7 +9,7 @@
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { DEFAULT_MODEL_KERNEL } from '../../oracle/core/kernel.ts';
-import { evaluate } from '../core/expr.ts';
+import { concreteStep } from '../core/expr.ts';
 import { skipReason } from '../runner/run.ts';
 import { ajv } from '../spec/ajv.ts';
 import { hasObservationField, mechanisms, type MechanismSpec } from '../spec/mechanisms.ts';
@@ -435,7 +435,7 @@ class Checker {
     for (const st of scenario.steps) {
       let req: StepRequest;
       try {
-        req = concrete(st, { ...last, start });
+        req = concreteStep(st, () => ({ ...last, start }));
       } catch (e) {
         this.add('warn', `step ${m}`, `cannot evaluate the arguments of ${scenario.id}'s ${st.op} step from the observation: ${(e as Error).message}`, 'report every observation field of the mechanism');
         break;
@@ -610,15 +610,6 @@ class Checker {
     else this.add('ok', 'ids', 'every answer carries its request\'s id');
     if (this.codeProblems.length) this.add('warn', 'error codes', list(this.codeProblems, 2), `use the codes of ${PROTOCOL_MD} (unsupported -32001, invalid -32602, internal -32603); the runner reads data.kind`);
   }
-}
-
-/** The step as the runner sends it: expressions evaluated against the latest observation. */
-function concrete(st: LoadedScenario['steps'][number], scope: Record<string, unknown>): StepRequest {
-  const args: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(st.args ?? {})) {
-    args[k] = v !== null && typeof v === 'object' && 'expr' in v ? evaluate(String((v as { expr: string }).expr), scope) : v;
-  }
-  return st.proc ? { op: st.op, args, proc: st.proc } : { op: st.op, args };
 }
 
 function firstOp(spec: MechanismSpec): string {

@@ -3,6 +3,7 @@ import { MECHANISMS } from '../../oracle/index.ts';
 import type { MechanismModel, MechanismOracle } from '../../oracle/core/model.ts';
 import { DEFAULT_MODEL_KERNEL, inRange, parseVersion } from '../../oracle/core/kernel.ts';
 import { DOCUMENTED, forcedUnknown } from '../../oracle/core/switches.ts';
+import { isExpr } from '../core/expr.ts';
 import { describeErrors, type ErrorObject } from '../spec/ajv.ts';
 import { mechanisms, type MechanismSpec } from '../spec/mechanisms.ts';
 import { ImplError, stepByStep, type Implementation, type ImplementationInfo, type OpenOutcome, type OpenParams, type StepRequest, type StepResult } from './types.ts';
@@ -90,7 +91,7 @@ export function stepProblems(spec: MechanismSpec, step: StepRequest): string[] {
   if (step.args === null || typeof step.args !== 'object' || Array.isArray(step.args)) return ['/args: must be an object'];
   const exprs: string[] = [];
   for (const [k, v] of Object.entries(step.args)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'expr' in v) exprs.push(`/args/${k}: an expression; the runner evaluates expressions and sends their values`);
+    if (isExpr(v)) exprs.push(`/args/${k}: an expression; the runner evaluates expressions and sends their values`);
   }
   if (exprs.length) return exprs;
   if (op.validateArgs(step.args)) return [];

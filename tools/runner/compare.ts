@@ -1,7 +1,7 @@
 // Compares one step's result with what the scenario expects: only the named fields,
 // with deltas taken from the scenario's start and expressions evaluated on the result.
 import { createRequire } from 'node:module';
-import { evaluate } from '../core/expr.ts';
+import { evaluate, isExpr } from '../core/expr.ts';
 import type { Observation, StepResult } from '../impl/types.ts';
 import type { Step } from '../spec/tables.ts';
 
@@ -46,7 +46,7 @@ export function compareStep(expect: Expect | undefined, result: StepResult, star
       const base = start[name];
       const delta = typeof got === 'number' && typeof base === 'number' ? got - base : undefined;
       field(`${name} (delta)`, want.delta, delta);
-    } else if (want !== null && typeof want === 'object' && 'expr' in want) {
+    } else if (isExpr(want)) {
       field(name, evaluate(want.expr, { ...obs, start }), got);
     } else {
       field(name, want, got);

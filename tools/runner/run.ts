@@ -6,7 +6,7 @@
 // divergence pins for the affected kernels. It is a known divergence only when the kernel
 // gave exactly those answers; anything else is a failure with its diff. On a real kernel a
 // failure is run again: one that does not come back is flaky, never passed.
-import { evaluate, ExprError } from '../core/expr.ts';
+import { concreteStep, ExprError, isExpr } from '../core/expr.ts';
 import { DEFAULT_MODEL_KERNEL, inRange } from '../../oracle/core/kernel.ts';
 import { ImplError, ImplFailure, type Implementation, type ImplementationInfo, type Observation, type StepRequest, type StepResult } from '../impl/types.ts';
 import type { KnownDivergence, LoadedScenario } from '../spec/tables.ts';
@@ -208,7 +208,7 @@ async function drive(
   let batchRequests: StepRequest[] | null = null;
   if (batchable) {
     try {
-      batchRequests = s.steps.map((st) => request(st, noScope));
+      batchRequests = s.steps.map((st) => concreteStep(st, noScope));
       batch = await impl.steps!(session, batchRequests);
     } catch (e) {
       // A batch that failed part way tells which step failed and what the earlier ones returned.
@@ -229,7 +229,7 @@ async function drive(
   for (const [i, st] of s.steps.entries()) {
     let req: StepRequest;
     try {
-      req = batch ? batchRequests![i]! : request(st, () => ({ ...last, start }));
+      req = batch ? batchRequests![i]! : concreteStep(st, () => ({ ...last, start }));
     } catch (e) {
       if (e instanceof ExprError) return { status: 'failed', step: i, reason: `step ${i} (${st.op}): ${e.message}` };
       throw e;
@@ -264,20 +264,7 @@ async function drive(
   return { status: 'known-divergence', step: firstDoc!.step, reason: `known divergence of kernels ${divergence!.kernels}: ${divergence!.summary}`, makeDiff: docDiff };
 }
 
-function hasExpr(args: Record<string, unknown> | undefined): boolean {
-  return Object.values(args ?? {}).some((v) => v !== null && typeof v === 'object' && 'expr' in v);
-}
-
-/** The step as the implementation gets it: expressions evaluated, no table-only fields. */
-function request(st: LoadedScenario['steps'][number], scope: () => Record<string, unknown>): StepRequest {
-  const args: Record<string, unknown> = {};
-  // The scope (the latest observation and the start) is made only for a step that reads it.
-  let values: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(st.args ?? {})) {
-    args[k] = v !== null && typeof v === 'object' && 'expr' in v ? evaluate(String((v as { expr: string }).expr), (values ??= scope())) : v;
-  }
-  return st.proc ? { op: st.op, args, proc: st.proc } : { op: st.op, args };
-}
+const hasExpr = (args: Record<string, unknown> | undefined): boolean => Object.values(args ?? {}).some(isExpr);
 
 const noScope = (): Record<string, unknown> => ({});
 

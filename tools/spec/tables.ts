@@ -9,7 +9,7 @@ import { filesUnder } from '../core/files.ts';
 import { ajv, describeErrors } from './ajv.ts';
 import { CheckedTables } from './checked.ts';
 import { hasObservationField, mechanisms, type MechanismSpec } from './mechanisms.ts';
-import { namesIn, ExprError } from '../core/expr.ts';
+import { namesIn, ExprError, isExpr } from '../core/expr.ts';
 import type { ScenarioTable, Scenario, Step, KnownDivergence } from '../../spec/types/table.ts';
 import tableSchema from '../../spec/schemas/table.schema.json' with { type: 'json' };
 
@@ -189,11 +189,11 @@ function checkScenario(s: Scenario, mech: MechanismSpec, file: string, problems:
     const args = step.args ?? {};
     if (!op.validateArgs(args)) for (const line of describeErrors(op.validateArgs.errors, '/args')) atLine(line, i);
     for (const [k, v] of Object.entries(args)) {
-      if (v && typeof v === 'object' && 'expr' in v) checkNames(String((v as { expr: unknown }).expr), `/args/${k}/expr`, i);
+      if (isExpr(v)) checkNames(String(v.expr), `/args/${k}/expr`, i);
     }
     for (const [k, v] of Object.entries(step.expect?.observe ?? {})) {
       if (!fields.has(k)) at(`/expect/observe/${k}`, `unknown ${mech.name} observation (known: ${[...mech.observationFields, ...mech.observationPatterns.map((p) => `/${p.source}/`)].join(', ')})`, i);
-      if (v && typeof v === 'object' && 'expr' in v) checkNames(v.expr, `/expect/observe/${k}/expr`, i);
+      if (isExpr(v)) checkNames(v.expr, `/expect/observe/${k}/expr`, i);
     }
   });
 }
